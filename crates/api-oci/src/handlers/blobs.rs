@@ -1,0 +1,51 @@
+//! `GET|HEAD|DELETE /v2/<name>/blobs/<digest>`
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use berth_core::{Digest, Error, RepoName};
+use berth_services::Registry;
+use http::{header, Method, StatusCode};
+
+use super::{Reply, Req};
+use crate::headers::{self, value, RangeHeader, CONTENT_DIGEST};
+
+pub(super) async fn get(registry: &Registry, req: Req, name: RepoName, digest: Digest) -> Reply {
+    let range = match headers::range(&req.headers) {
+        RangeHeader::Whole => None,
+        RangeHeader::Range(r) => Some(r),
+        RangeHeader::Malformed => {
+            let size = registry.stat_blob(&name, &digest).await?;
+            return Err(Error::RangeNotSatisfiable {
+                message: "Range must be bytes=<start>-<end>, bytes=<start>- or bytes=-<suffix length>".into(),
+                blob_size: size,
+            }
+            .into());
+        }
+    };
+    let head = req.method == Method::HEAD;
+    let mut builder = Response::builder()
+        .header(CONTENT_DIGEST, value(&digest.to_string()))
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::ETAG, value(&format!("\"{digest}\"")));
+    if head && range.is_none() {
+        let size = registry.stat_blob(&name, &digest).await?;
+        let resp = builder.header(header::CONTENT_LENGTH, size).body(Body::empty());
+        return Ok(resp.map_err(berth_core::Error::internal)?);
+    }
+    let blob = registry.get_blob(&name, &digest, range).await?;
+    let len = blob.range.map_or(blob.size, |r| r.len());
+    builder = builder.header(header::CONTENT_LENGTH, len);
+    if let Some(r) = blob.range {
+        builder = builder
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_RANGE, value(&format!("bytes {}-{}/{}", r.start, r.end, blob.size)));
+    }
+    let body = if head { Body::empty() } else { Body::from_stream(blob.stream) };
+    Ok(builder.body(body).map_err(berth_core::Error::internal)?)
+}
+
+pub(super) async fn delete(registry: &Registry, name: RepoName, digest: Digest) -> Reply {
+    registry.delete_blob(&name, &digest).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}

@@ -1,0 +1,52 @@
+//! `GET|HEAD|PUT|DELETE /v2/<name>/manifests/<reference>`
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use berth_core::{Error, Reference, RepoName};
+use berth_services::registry::{Accept, MAX_MANIFEST_BYTES};
+use berth_services::Registry;
+use http::{header, Method, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::{Reply, Req};
+use crate::headers::{self, value, CONTENT_DIGEST, OCI_SUBJECT};
+
+pub(super) async fn get(registry: &Registry, req: Req, name: RepoName, reference: Reference) -> Reply {
+    let accept = Accept::parse(req.headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()));
+    let m = registry.get_manifest(&name, &reference, &accept).await?;
+    let builder = Response::builder()
+        .header(header::CONTENT_TYPE, value(&m.media_type))
+        .header(CONTENT_DIGEST, value(&m.digest.to_string()))
+        .header(header::ETAG, value(&format!("\"{}\"", m.digest)))
+        .header(header::CONTENT_LENGTH, m.body.len());
+    let body = if req.method == Method::HEAD { Body::empty() } else { Body::from(m.body.clone()) };
+    Ok(builder.body(body).map_err(Error::internal)?)
+}
+
+pub(super) async fn put(registry: &Registry, req: Req, name: RepoName, reference: Reference) -> Reply {
+    let too_large = || Error::ManifestTooLarge(format!("manifest exceeds the {MAX_MANIFEST_BYTES}-byte limit"));
+    if headers::content_length(&req.headers).is_some_and(|n| n > MAX_MANIFEST_BYTES as u64) {
+        return Err(too_large().into());
+    }
+    let content_type = headers::text(&req.headers, &header::CONTENT_TYPE).unwrap_or("").to_owned();
+    let body = match Limited::new(req.body, MAX_MANIFEST_BYTES).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return Err(too_large().into()),
+        Err(e) => return Err(Error::ManifestInvalid(format!("could not read the manifest body: {e}")).into()),
+    };
+    let out = registry.put_manifest(&name, &reference, &content_type, body).await?;
+    let mut builder = Response::builder()
+        .status(StatusCode::CREATED)
+        .header(header::LOCATION, value(&format!("/v2/{name}/manifests/{}", out.digest)))
+        .header(CONTENT_DIGEST, value(&out.digest.to_string()))
+        .header(header::CONTENT_LENGTH, 0);
+    if let Some(subject) = out.subject {
+        builder = builder.header(OCI_SUBJECT, value(&subject.to_string()));
+    }
+    Ok(builder.body(Body::empty()).map_err(Error::internal)?)
+}
+
+pub(super) async fn delete(registry: &Registry, name: RepoName, reference: Reference) -> Reply {
+    registry.delete_manifest(&name, &reference).await?;
+    Ok(StatusCode::ACCEPTED.into_response())
+}

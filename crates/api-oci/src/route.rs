@@ -1,0 +1,145 @@
+//! Recognizing `/v2/` paths. Repository names contain slashes, so routes
+//! are recognized by their fixed tail (`/manifests/<ref>`, `/blobs/…`).
+
+use berth_core::{Digest, Reference, RepoName, Result};
+
+/// A parsed `/v2/` path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Route {
+    /// `/v2/`
+    Base,
+    /// `/v2/_catalog`
+    Catalog,
+    /// `/v2/<name>/tags/list`
+    Tags(RepoName),
+    /// `/v2/<name>/manifests/<reference>`
+    Manifest(RepoName, Reference),
+    /// `/v2/<name>/blobs/<digest>`
+    Blob(RepoName, Digest),
+    /// `/v2/<name>/blobs/uploads/`
+    UploadStart(RepoName),
+    /// `/v2/<name>/blobs/uploads/<id>`
+    Upload(RepoName, String),
+    /// `/v2/<name>/referrers/<digest>`
+    Referrers(RepoName, Digest),
+}
+
+/// What a request does to a repository; the permission it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing repository-specific (`/v2/`).
+    None,
+    Pull,
+    Push,
+    Delete,
+    /// Listing every repository.
+    Catalog,
+}
+
+impl Route {
+    /// Parses the part of the path after `/v2/`. `Ok(None)` means no route
+    /// has that shape.
+    pub fn parse(rest: &str) -> Result<Option<Route>> {
+        if rest.is_empty() {
+            return Ok(Some(Route::Base));
+        }
+        if rest == "_catalog" {
+            return Ok(Some(Route::Catalog));
+        }
+        let parts: Vec<&str> = rest.split('/').collect();
+        let n = parts.len();
+        let name = |upto: usize| -> Result<RepoName> { parts[..upto].join("/").parse() };
+        let tail = |k: usize| -> &[&str] { &parts[n.saturating_sub(k)..] };
+        let route = match () {
+            _ if n >= 3 && tail(2) == ["tags", "list"] => Route::Tags(name(n - 2)?),
+            _ if n >= 4 && tail(3) == ["blobs", "uploads", ""] => Route::UploadStart(name(n - 3)?),
+            _ if n >= 3 && tail(2) == ["blobs", "uploads"] => Route::UploadStart(name(n - 2)?),
+            _ if n >= 4 && tail(3)[..2] == ["blobs", "uploads"] => Route::Upload(name(n - 3)?, parts[n - 1].to_owned()),
+            _ if n >= 3 && parts[n - 2] == "blobs" => Route::Blob(name(n - 2)?, parts[n - 1].parse()?),
+            _ if n >= 3 && parts[n - 2] == "manifests" => Route::Manifest(name(n - 2)?, parts[n - 1].parse()?),
+            _ if n >= 3 && parts[n - 2] == "referrers" => Route::Referrers(name(n - 2)?, parts[n - 1].parse()?),
+            _ => return Ok(None),
+        };
+        Ok(Some(route))
+    }
+
+    /// The permission a request with `method` on this route needs, or
+    /// `None` if the route does not answer that method.
+    pub fn action(&self, method: &http::Method) -> Option<Action> {
+        use http::Method as M;
+        let m = method.clone();
+        let read = m == M::GET || m == M::HEAD;
+        match self {
+            Route::Base if read => Some(Action::None),
+            Route::Catalog if m == M::GET => Some(Action::Catalog),
+            Route::Tags(_) | Route::Referrers(..) if m == M::GET => Some(Action::Pull),
+            Route::Manifest(..) | Route::Blob(..) if read => Some(Action::Pull),
+            Route::Manifest(..) if m == M::PUT => Some(Action::Push),
+            Route::Manifest(..) | Route::Blob(..) if m == M::DELETE => Some(Action::Delete),
+            Route::UploadStart(_) if m == M::POST => Some(Action::Push),
+            Route::Upload(..) if m == M::GET || m == M::PATCH || m == M::PUT || m == M::DELETE => Some(Action::Push),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn parse(p: &str) -> Route {
+        Route::parse(p).unwrap().unwrap()
+    }
+
+    #[test]
+    fn recognizes_every_route() {
+        let name = |s: &str| s.parse::<RepoName>().unwrap();
+        assert_eq!(parse(""), Route::Base);
+        assert_eq!(parse("_catalog"), Route::Catalog);
+        assert_eq!(parse("a/b/tags/list"), Route::Tags(name("a/b")));
+        assert_eq!(parse("a/manifests/latest"), Route::Manifest(name("a"), "latest".parse().unwrap()));
+        assert_eq!(parse(&format!("a/b/c/blobs/{D}")), Route::Blob(name("a/b/c"), D.parse().unwrap()));
+        assert_eq!(parse("a/blobs/uploads/"), Route::UploadStart(name("a")));
+        assert_eq!(parse("a/blobs/uploads"), Route::UploadStart(name("a")));
+        assert_eq!(parse("a/blobs/uploads/xyz"), Route::Upload(name("a"), "xyz".into()));
+        assert_eq!(parse(&format!("a/referrers/{D}")), Route::Referrers(name("a"), D.parse().unwrap()));
+        // Names may contain route words as components.
+        assert_eq!(parse("manifests/x/manifests/v1"), Route::Manifest(name("manifests/x"), "v1".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_parts_are_errors_unknown_shapes_are_none() {
+        assert!(Route::parse("A/manifests/latest").is_err());
+        assert!(Route::parse("a/blobs/sha256:abc").is_err());
+        assert!(Route::parse("a/manifests/-bad").is_err());
+        assert_eq!(Route::parse("a/b").unwrap(), None);
+        assert_eq!(Route::parse("tags/list").unwrap(), None);
+    }
+
+    #[test]
+    fn every_route_declares_its_permission() {
+        use http::Method;
+        let routes = [
+            parse(""),
+            parse("_catalog"),
+            parse("a/tags/list"),
+            parse("a/manifests/v1"),
+            parse(&format!("a/blobs/{D}")),
+            parse("a/blobs/uploads/"),
+            parse("a/blobs/uploads/x"),
+            parse(&format!("a/referrers/{D}")),
+        ];
+        for r in &routes {
+            let answered = [Method::GET, Method::HEAD, Method::PUT, Method::POST, Method::PATCH, Method::DELETE]
+                .iter()
+                .filter(|m| r.action(m).is_some())
+                .count();
+            assert!(answered > 0, "{r:?} answers no method");
+        }
+        assert_eq!(parse("a/manifests/v1").action(&Method::PUT), Some(Action::Push));
+        assert_eq!(parse("a/manifests/v1").action(&Method::DELETE), Some(Action::Delete));
+        assert_eq!(parse("a/manifests/v1").action(&Method::POST), None);
+    }
+}

@@ -1,0 +1,61 @@
+//! The domain error: what went wrong, in terms a registry client understands.
+//!
+//! Each transport maps these variants to its own wire format exactly once
+//! (the OCI error table in `api-oci`).
+
+/// Result alias for domain operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything a registry operation can refuse or fail with.
+///
+/// The `String` in each variant is a message meant for a person; it never
+/// holds file paths, SQL or other internals.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    NameInvalid(String),
+    #[error("{0}")]
+    NameUnknown(String),
+    #[error("{0}")]
+    TagInvalid(String),
+    #[error("{0}")]
+    DigestInvalid(String),
+    #[error("{0}")]
+    BlobUnknown(String),
+    #[error("{0}")]
+    BlobUploadUnknown(String),
+    #[error("{0}")]
+    BlobUploadInvalid(String),
+    /// A chunk did not start where the upload ends; carries the current size
+    /// so the client can resume from there.
+    #[error("{message}")]
+    RangeInvalid { message: String, upload_size: u64 },
+    /// A requested byte range lies outside the blob.
+    #[error("{message}")]
+    RangeNotSatisfiable { message: String, blob_size: u64 },
+    #[error("{0}")]
+    SizeInvalid(String),
+    #[error("{0}")]
+    ManifestInvalid(String),
+    #[error("{0}")]
+    ManifestUnknown(String),
+    #[error("{0}")]
+    ManifestBlobUnknown(String),
+    #[error("{0}")]
+    PaginationInvalid(String),
+    #[error("{0}")]
+    ManifestTooLarge(String),
+    #[error("{0}")]
+    Unsupported(String),
+    /// A failure the client cannot fix (disk, database). The message is
+    /// logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Wraps an infrastructure failure; the detail goes to the log only.
+    pub fn internal(e: impl std::fmt::Display) -> Error {
+        Error::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,65 @@
+//! SQLite backend: the zero-setup default. One file, WAL mode.
+
+mod registry;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::MetaResult;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Metadata stored in one SQLite database file.
+#[derive(Clone)]
+pub struct SqliteMeta {
+    pool: SqlitePool,
+}
+
+impl SqliteMeta {
+    /// Opens (creating if needed) the database at `path` and brings its
+    /// schema up to date.
+    pub async fn open(path: &Path) -> MetaResult<SqliteMeta> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL is safe against application crashes; the
+            // blob bytes themselves are fsynced by the blob store.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-4000");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        MIGRATIONS.run(&pool).await.map_err(|e| crate::MetaError::Database(e.to_string()))?;
+        Ok(SqliteMeta { pool })
+    }
+
+    /// Closes every connection, checkpointing the write-ahead log.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn passes_the_shared_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = super::SqliteMeta::open(&dir.path().join("berth.db")).await.unwrap();
+        crate::suite::run_all(&meta).await;
+    }
+}

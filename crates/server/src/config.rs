@@ -1,0 +1,102 @@
+//! Configuration: defaults < TOML file < `BERTH_*` environment < flags.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::ServeArgs;
+
+/// Everything `berth serve` can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Socket address to listen on.
+    pub listen: String,
+    /// Holds `berth.db` (metadata) and `blobs/` + `uploads/` (content).
+    pub data_dir: PathBuf,
+    pub storage: StorageConfig,
+    /// Upper bound on threads used for blocking disk work.
+    pub max_blocking_threads: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Flush blob data to disk before a blob becomes visible. Turning this
+    /// off trades durability on power loss for upload speed.
+    pub fsync: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:5000".into(),
+            data_dir: PathBuf::from("./data"),
+            storage: StorageConfig { fsync: true },
+            max_blocking_threads: 64,
+        }
+    }
+}
+
+/// Flags that were actually given, so absent ones do not override.
+#[derive(Serialize)]
+struct FlagOverrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+}
+
+/// Builds the effective configuration.
+pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    if let Some(path) = &args.config {
+        anyhow::ensure!(path.is_file(), "configuration file {} does not exist", path.display());
+        figment = figment.merge(Toml::file(path));
+    }
+    let flags = FlagOverrides { listen: args.listen.clone(), data_dir: args.data_dir.clone() };
+    figment = figment
+        .merge(Env::prefixed("BERTH_").split("__").ignore(&["admin_password"]))
+        .merge(Serialized::defaults(flags));
+    figment.extract().context("invalid configuration")
+}
+
+/// The configuration as TOML.
+pub fn render(config: &Config) -> anyhow::Result<String> {
+    Ok(toml::to_string_pretty(config)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env_then_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("berth.toml", "listen = \"127.0.0.1:7000\"\ndata_dir = \"/from/file\"\n[storage]\nfsync = false\n")?;
+            jail.set_env("BERTH_DATA_DIR", "/from/env");
+            let args = ServeArgs { config: Some("berth.toml".into()), ..Default::default() };
+            let c = load(&args).unwrap();
+            assert_eq!(c.listen, "127.0.0.1:7000");
+            assert_eq!(c.data_dir, PathBuf::from("/from/env"));
+            assert!(!c.storage.fsync);
+
+            let args = ServeArgs { config: Some("berth.toml".into()), data_dir: Some("/from/flag".into()), ..Default::default() };
+            assert_eq!(load(&args).unwrap().data_dir, PathBuf::from("/from/flag"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("berth.toml", "lissten = \"x\"\n")?;
+            let args = ServeArgs { config: Some("berth.toml".into()), ..Default::default() };
+            assert!(load(&args).is_err());
+            Ok(())
+        });
+    }
+}

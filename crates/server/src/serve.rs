@@ -1,0 +1,60 @@
+//! Wiring: builds the backends and services and runs the HTTP server
+//! until SIGTERM or SIGINT, letting in-flight requests finish.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
+use berth_meta::sqlite::SqliteMeta;
+use berth_services::Registry;
+use berth_storage::fs::FsBlobStore;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::config::Config;
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let meta = SqliteMeta::open(&config.data_dir.join("berth.db")).await.context("opening the database")?;
+    let blobs = FsBlobStore::open(&config.data_dir, config.storage.fsync).context("opening blob storage")?;
+    let registry = Registry::new(Arc::new(meta.clone()), Arc::new(blobs));
+
+    let app = berth_api_oci::router(registry).layer(CatchPanicLayer::custom(panic_response));
+
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(data_dir = %config.data_dir.display(), "listening on http://{addr}");
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    meta.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A panic in one request must not take the server down or leak details.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("request handler panicked");
+    let body = r#"{"errors":[{"code":"UNKNOWN","message":"internal server error","detail":null}]}"#;
+    (http::StatusCode::INTERNAL_SERVER_ERROR, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,29 @@
+//! Translating port failures into domain errors.
+
+use berth_core::Error;
+use berth_meta::MetaError;
+use berth_storage::StorageError;
+
+/// A metadata failure is never the client's fault.
+pub(crate) fn meta(e: MetaError) -> Error {
+    Error::internal(e)
+}
+
+/// Storage failures that reach here without a more specific meaning.
+pub(crate) fn storage(e: StorageError) -> Error {
+    match e {
+        StorageError::BlobNotFound => Error::BlobUnknown("blob unknown to registry".into()),
+        StorageError::UploadNotFound => Error::BlobUploadUnknown("blob upload unknown to registry".into()),
+        StorageError::OffsetMismatch { size, offset } => Error::RangeInvalid {
+            message: format!("chunk starts at byte {offset} but the upload holds {size} bytes; resume at {size}"),
+            upload_size: size,
+        },
+        StorageError::DigestMismatch { actual, size } => Error::DigestInvalid(format!(
+            "uploaded content ({size} bytes) has digest {actual}, which differs from the digest given"
+        )),
+        StorageError::BodyInterrupted { size, source } => Error::BlobUploadInvalid(format!(
+            "request body ended early ({source}); the upload now holds {size} bytes and can be resumed from there"
+        )),
+        StorageError::Backend(e) => Error::internal(e),
+    }
+}

@@ -1,0 +1,205 @@
+//! Manifests: fetching with content negotiation, pushing, deleting.
+
+use std::sync::Arc;
+
+use berth_core::media_type::{self, ManifestKind};
+use berth_core::{Digest, Error, Reference, RepoName, Result, Tag};
+use berth_meta::{ManifestRecord, NewManifest};
+use bytes::Bytes;
+
+use super::manifest_parse::{self, Descriptor};
+use super::{Registry, MAX_MANIFEST_BYTES};
+use crate::errors;
+
+/// The manifest media types a client accepts (from its `Accept` headers).
+#[derive(Debug, Clone, Default)]
+pub struct Accept(Vec<String>);
+
+impl Accept {
+    /// Parses `Accept` header values; parameters such as `q=` are ignored.
+    pub fn parse<'a>(headers: impl IntoIterator<Item = &'a str>) -> Accept {
+        let types = headers
+            .into_iter()
+            .flat_map(|h| h.split(','))
+            .filter_map(|t| t.split(';').next())
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        Accept(types)
+    }
+
+    /// True if a manifest of `media_type` may be sent. A client that states
+    /// no preference accepts anything.
+    pub fn allows(&self, media_type: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|t| t == media_type || t == "*/*" || t == "application/*")
+    }
+}
+
+/// What a manifest push produced.
+#[derive(Debug, Clone)]
+pub struct PutManifestOutcome {
+    pub digest: Digest,
+    /// The manifest's subject, echoed to the client as `OCI-Subject`.
+    pub subject: Option<Digest>,
+}
+
+fn manifest_unknown(repo: &RepoName, reference: &dyn std::fmt::Display) -> Error {
+    Error::ManifestUnknown(format!("manifest {reference} is not in repository {repo}"))
+}
+
+impl Registry {
+    async fn resolve(&self, repo: &RepoName, reference: &Reference) -> Result<Digest> {
+        match reference {
+            Reference::Digest(d) => Ok(d.clone()),
+            Reference::Tag(tag) => {
+                if let Some(d) = self.cache.tag(repo, tag) {
+                    return Ok(d);
+                }
+                let d = self.meta.tag_target(repo, tag).await.map_err(errors::meta)?;
+                let d = d.ok_or_else(|| manifest_unknown(repo, tag))?;
+                self.cache.put_tag(repo, tag, &d);
+                Ok(d)
+            }
+        }
+    }
+
+    async fn manifest_by_digest(&self, repo: &RepoName, digest: &Digest) -> Result<Arc<ManifestRecord>> {
+        if let Some(m) = self.cache.manifest(repo, digest) {
+            return Ok(m);
+        }
+        let m = self.meta.manifest(repo, digest).await.map_err(errors::meta)?;
+        let m = Arc::new(m.ok_or_else(|| manifest_unknown(repo, digest))?);
+        self.cache.put_manifest(repo, m.clone());
+        Ok(m)
+    }
+
+    /// Fetches a manifest in a form the client accepts.
+    ///
+    /// If a tag names an index the client cannot read, the linux/amd64
+    /// image from it is served instead, as older clients expect.
+    pub async fn get_manifest(&self, repo: &RepoName, reference: &Reference, accept: &Accept) -> Result<Arc<ManifestRecord>> {
+        let digest = self.resolve(repo, reference).await?;
+        let m = self.manifest_by_digest(repo, &digest).await?;
+        if accept.allows(&m.media_type) {
+            return Ok(m);
+        }
+        let not_acceptable = || {
+            Error::ManifestUnknown(format!(
+                "manifest {reference} is {}, which the client's Accept header does not allow",
+                m.media_type
+            ))
+        };
+        let is_index = media_type::manifest_kind(&m.media_type) == Some(ManifestKind::Index);
+        if !is_index || matches!(reference, Reference::Digest(_)) {
+            return Err(not_acceptable());
+        }
+        let parsed = manifest_parse::parse(&m.media_type, &m.body)?;
+        let amd64 = parsed.children.iter().find(|c| {
+            c.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == "amd64")
+                && c.media_type.as_deref().is_some_and(|t| accept.allows(t))
+        });
+        match amd64 {
+            Some(child) => self.manifest_by_digest(repo, &child.digest).await,
+            None => Err(not_acceptable()),
+        }
+    }
+
+    /// Stores a manifest under `reference` (a tag, or the digest the body
+    /// must hash to). Everything it points at must already be in `repo`.
+    pub async fn put_manifest(
+        &self,
+        repo: &RepoName,
+        reference: &Reference,
+        content_type: &str,
+        body: Bytes,
+    ) -> Result<PutManifestOutcome> {
+        if body.len() > MAX_MANIFEST_BYTES {
+            return Err(Error::ManifestTooLarge(format!("manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}", body.len())));
+        }
+        let (digest, tag): (Digest, Option<&Tag>) = match reference {
+            Reference::Tag(t) => (Digest::sha256_of(&body), Some(t)),
+            Reference::Digest(d) => {
+                let actual = Digest::of(d.algorithm(), &body);
+                if &actual != d {
+                    return Err(Error::DigestInvalid(format!("manifest body has digest {actual}, not {d}")));
+                }
+                (actual, None)
+            }
+        };
+        let parsed = manifest_parse::parse(content_type, &body)?;
+        self.check_children(repo, parsed.kind, &parsed.children).await?;
+        let (blob_refs, manifest_refs) = match parsed.kind {
+            ManifestKind::Image => (parsed.children.iter().map(|c| c.digest.clone()).collect(), vec![]),
+            ManifestKind::Index => (vec![], parsed.children.iter().map(|c| c.digest.clone()).collect()),
+        };
+        let record = NewManifest {
+            digest: digest.clone(),
+            media_type: parsed.media_type,
+            artifact_type: parsed.artifact_type,
+            subject: parsed.subject.clone(),
+            annotations: parsed.annotations,
+            body,
+            blob_refs,
+            manifest_refs,
+        };
+        self.meta.put_manifest(repo, &record, tag).await.map_err(errors::meta)?;
+        if let Some(tag) = tag {
+            self.cache.put_tag(repo, tag, &digest);
+        }
+        Ok(PutManifestOutcome { digest, subject: parsed.subject })
+    }
+
+    async fn check_children(&self, repo: &RepoName, kind: ManifestKind, children: &[Descriptor]) -> Result<()> {
+        let wanted: Vec<Digest> = children.iter().filter(|c| !c.foreign).map(|c| c.digest.clone()).collect();
+        match kind {
+            ManifestKind::Image => {
+                let missing = self.meta.missing_blobs(repo, &wanted).await.map_err(errors::meta)?;
+                if let Some(first) = missing.first() {
+                    return Err(Error::ManifestBlobUnknown(format!(
+                        "manifest references blob {first} which is not in repository {repo}{}; push blobs before the manifest",
+                        more(missing.len())
+                    )));
+                }
+            }
+            ManifestKind::Index => {
+                let missing = self.meta.missing_manifests(repo, &wanted).await.map_err(errors::meta)?;
+                if let Some(first) = missing.first() {
+                    return Err(Error::ManifestBlobUnknown(format!(
+                        "index references manifest {first} which is not in repository {repo}{}; push it before the index",
+                        more(missing.len())
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a tag, or a manifest (with its tags) by digest.
+    pub async fn delete_manifest(&self, repo: &RepoName, reference: &Reference) -> Result<()> {
+        let found = match reference {
+            Reference::Tag(tag) => {
+                let found = self.meta.delete_tag(repo, tag).await.map_err(errors::meta)?;
+                self.cache.forget_tag(repo, tag);
+                found
+            }
+            Reference::Digest(d) => {
+                let found = self.meta.delete_manifest(repo, d).await.map_err(errors::meta)?;
+                self.cache.forget_manifest(repo, d);
+                found
+            }
+        };
+        if found {
+            Ok(())
+        } else {
+            Err(manifest_unknown(repo, reference))
+        }
+    }
+}
+
+fn more(n: usize) -> String {
+    if n > 1 {
+        format!(" (and {} more)", n - 1)
+    } else {
+        String::new()
+    }
+}

@@ -1,0 +1,164 @@
+//! Local filesystem backend.
+//!
+//! Layout under the root directory:
+//! - `blobs/<algorithm>/<first two hex>/<hex>`: finished, verified blobs.
+//! - `uploads/<uuid>`: uploads in progress.
+//!
+//! Both live on one filesystem so finishing an upload is a `rename`.
+
+mod hashing;
+mod read;
+mod upload;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use berth_core::Digest;
+
+use crate::{BlobStore, ByteRange, ByteStream, StorageError, StorageResult, UploadId};
+use hashing::UploadState;
+
+/// Blob store on a local directory.
+pub struct FsBlobStore {
+    root: PathBuf,
+    fsync: bool,
+    /// Per-upload state: serializes writers of one upload and keeps the
+    /// running hash so finishing does not re-read the file. Lost on restart,
+    /// in which case the hash is rebuilt from the file.
+    uploads: Mutex<HashMap<UploadId, Arc<tokio::sync::Mutex<UploadState>>>>,
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) a store rooted at `root`. With `fsync`,
+    /// blob data is flushed to disk before it becomes visible.
+    pub fn open(root: impl Into<PathBuf>, fsync: bool) -> StorageResult<FsBlobStore> {
+        let root = root.into();
+        std::fs::create_dir_all(root.join("blobs"))?;
+        std::fs::create_dir_all(root.join("uploads"))?;
+        Ok(FsBlobStore { root, fsync, uploads: Mutex::new(HashMap::new()) })
+    }
+
+    fn blob_path(&self, d: &Digest) -> PathBuf {
+        blob_path(&self.root, d)
+    }
+
+    fn upload_path(&self, id: &UploadId) -> PathBuf {
+        self.root.join("uploads").join(id.as_str())
+    }
+
+    fn upload_state(&self, id: &UploadId) -> Arc<tokio::sync::Mutex<UploadState>> {
+        let mut map = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(id.clone()).or_default().clone()
+    }
+
+    fn forget_upload(&self, id: &UploadId) {
+        self.uploads.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+}
+
+fn blob_path(root: &Path, d: &Digest) -> PathBuf {
+    root.join("blobs").join(d.algorithm().as_str()).join(&d.hex()[..2]).join(d.hex())
+}
+
+fn not_found_as<T>(e: std::io::Error, missing: StorageError) -> StorageResult<T> {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Err(missing)
+    } else {
+        Err(StorageError::Backend(e))
+    }
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn stat(&self, digest: &Digest) -> StorageResult<Option<u64>> {
+        match tokio::fs::metadata(self.blob_path(digest)).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn read(&self, digest: &Digest, range: Option<ByteRange>) -> StorageResult<ByteStream> {
+        read::open_stream(self.blob_path(digest), range).await
+    }
+
+    async fn delete(&self, digest: &Digest) -> StorageResult<()> {
+        match tokio::fs::remove_file(self.blob_path(digest)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn create_upload(&self, id: &UploadId) -> StorageResult<()> {
+        tokio::fs::File::create(self.upload_path(id)).await?;
+        Ok(())
+    }
+
+    async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> StorageResult<u64> {
+        let state = self.upload_state(id);
+        let mut state = state.lock().await;
+        upload::append(self.upload_path(id), &mut state, offset, body).await
+    }
+
+    async fn upload_size(&self, id: &UploadId) -> StorageResult<u64> {
+        match tokio::fs::metadata(self.upload_path(id)).await {
+            Ok(m) => Ok(m.len()),
+            Err(e) => not_found_as(e, StorageError::UploadNotFound),
+        }
+    }
+
+    async fn finish_upload(&self, id: &UploadId, expected: &Digest) -> StorageResult<u64> {
+        let state = self.upload_state(id);
+        let mut state = state.lock().await;
+        let target = self.blob_path(expected);
+        let result = upload::finish(self.upload_path(id), &mut state, expected, target, self.fsync).await;
+        drop(state);
+        if !matches!(result, Err(StorageError::Backend(_))) {
+            self.forget_upload(id);
+        }
+        result
+    }
+
+    async fn cancel_upload(&self, id: &UploadId) -> StorageResult<()> {
+        let state = self.upload_state(id);
+        let _guard = state.lock().await;
+        let result = match tokio::fs::remove_file(self.upload_path(id)).await {
+            Ok(()) => Ok(()),
+            Err(e) => not_found_as(e, StorageError::UploadNotFound),
+        };
+        self.forget_upload(id);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn passes_the_shared_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::FsBlobStore::open(dir.path(), true).unwrap();
+        crate::suite::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    async fn upload_resumes_after_reopen() {
+        use crate::{BlobStore, UploadId};
+        let dir = tempfile::tempdir().unwrap();
+        let id = UploadId::new();
+        {
+            let store = super::FsBlobStore::open(dir.path(), false).unwrap();
+            store.create_upload(&id).await.unwrap();
+            let part = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"before ")) });
+            store.append_upload(&id, 0, Box::pin(part)).await.unwrap();
+        }
+        let store = super::FsBlobStore::open(dir.path(), false).unwrap();
+        assert_eq!(store.upload_size(&id).await.unwrap(), 7);
+        let part = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"restart")) });
+        store.append_upload(&id, 7, Box::pin(part)).await.unwrap();
+        let d = berth_core::Digest::sha256_of(b"before restart");
+        assert_eq!(store.finish_upload(&id, &d).await.unwrap(), 14);
+    }
+}
