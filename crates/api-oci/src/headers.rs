@@ -55,7 +55,9 @@ pub(crate) fn range(headers: &HeaderMap) -> RangeHeader {
     let num = |s: &str| s.trim().parse::<u64>().ok();
     match (a.trim().is_empty(), b.trim().is_empty()) {
         (true, false) => num(b).map_or(RangeHeader::Malformed, |n| RangeHeader::Range(RangeRequest::Suffix(n))),
-        (false, true) => num(a).map_or(RangeHeader::Malformed, |s| RangeHeader::Range(RangeRequest::From { start: s, end: None })),
+        (false, true) => {
+            num(a).map_or(RangeHeader::Malformed, |s| RangeHeader::Range(RangeRequest::From { start: s, end: None }))
+        }
         (false, false) => match (num(a), num(b)) {
             (Some(s), Some(e)) if e >= s => RangeHeader::Range(RangeRequest::From { start: s, end: Some(e) }),
             _ => RangeHeader::Malformed,

@@ -79,9 +79,8 @@ impl FromStr for Digest {
 
     fn from_str(s: &str) -> Result<Self, Error> {
         let invalid = |why: &str| Error::DigestInvalid(format!("invalid digest {:?}: {why}", truncate(s)));
-        let (algo, hex) = s
-            .split_once(':')
-            .ok_or_else(|| invalid("expected algorithm:hex, e.g. sha256:<64 hex digits>"))?;
+        let (algo, hex) =
+            s.split_once(':').ok_or_else(|| invalid("expected algorithm:hex, e.g. sha256:<64 hex digits>"))?;
         let algorithm = match algo {
             "sha256" => Algorithm::Sha256,
             "sha512" => Algorithm::Sha512,

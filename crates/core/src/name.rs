@@ -103,10 +103,9 @@ mod tests {
     #[test]
     fn rejects_invalid_names() {
         let long = "a".repeat(256);
-        for bad in [
-            "", "A", "a/", "/a", "a//b", "-a", "a-", "a..b", "a___b", "a._b", "UPPER/x", "a b", "a:b",
-            "a/../b", &long,
-        ] {
+        for bad in
+            ["", "A", "a/", "/a", "a//b", "-a", "a-", "a..b", "a___b", "a._b", "UPPER/x", "a b", "a:b", "a/../b", &long]
+        {
             assert!(bad.parse::<RepoName>().is_err(), "{bad} accepted");
         }
     }

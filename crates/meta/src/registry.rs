@@ -97,5 +97,10 @@ pub trait RegistryMeta: Send + Sync + 'static {
 
     /// Manifests in `repo` whose subject is `subject`, optionally only those
     /// of one artifact type.
-    async fn referrers(&self, repo: &RepoName, subject: &Digest, artifact_type: Option<&str>) -> MetaResult<Vec<Referrer>>;
+    async fn referrers(
+        &self,
+        repo: &RepoName,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> MetaResult<Vec<Referrer>>;
 }

@@ -45,8 +45,8 @@ async fn blob_links_are_per_repository(meta: &dyn RegistryMeta) {
     assert_eq!(meta.blob_size(&d).await.unwrap(), Some(5));
     assert_eq!(meta.linked_blob_size(&a, &d).await.unwrap(), Some(5));
     assert_eq!(meta.linked_blob_size(&b, &d).await.unwrap(), None);
-    assert_eq!(meta.missing_blobs(&b, &[d.clone()]).await.unwrap(), vec![d.clone()]);
-    assert!(meta.missing_blobs(&a, &[d.clone()]).await.unwrap().is_empty());
+    assert_eq!(meta.missing_blobs(&b, std::slice::from_ref(&d)).await.unwrap(), vec![d.clone()]);
+    assert!(meta.missing_blobs(&a, std::slice::from_ref(&d)).await.unwrap().is_empty());
     assert!(meta.unlink_blob(&a, &d).await.unwrap());
     assert!(!meta.unlink_blob(&a, &d).await.unwrap());
     assert_eq!(meta.linked_blob_size(&a, &d).await.unwrap(), None);
@@ -72,7 +72,7 @@ async fn manifests_and_tags(meta: &dyn RegistryMeta) {
     assert_eq!(got.body, m.body);
     assert_eq!(got.media_type, m.media_type);
     assert_eq!(meta.tag_target(&r, &tag("v1")).await.unwrap(), Some(m.digest.clone()));
-    assert!(meta.missing_manifests(&r, &[m.digest.clone()]).await.unwrap().is_empty());
+    assert!(meta.missing_manifests(&r, std::slice::from_ref(&m.digest)).await.unwrap().is_empty());
     assert_eq!(meta.manifest(&repo("m/other"), &m.digest).await.unwrap().map(|x| x.digest), None);
 
     let m2 = manifest("{\"m\":2}", vec![], None, None);

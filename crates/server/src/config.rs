@@ -70,13 +70,17 @@ pub fn render(config: &Config) -> anyhow::Result<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's test jail fixes the closure's error type
 mod tests {
     use super::*;
 
     #[test]
     fn file_then_env_then_flags() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("berth.toml", "listen = \"127.0.0.1:7000\"\ndata_dir = \"/from/file\"\n[storage]\nfsync = false\n")?;
+            jail.create_file(
+                "berth.toml",
+                "listen = \"127.0.0.1:7000\"\ndata_dir = \"/from/file\"\n[storage]\nfsync = false\n",
+            )?;
             jail.set_env("BERTH_DATA_DIR", "/from/env");
             let args = ServeArgs { config: Some("berth.toml".into()), ..Default::default() };
             let c = load(&args).unwrap();
@@ -84,7 +88,11 @@ mod tests {
             assert_eq!(c.data_dir, PathBuf::from("/from/env"));
             assert!(!c.storage.fsync);
 
-            let args = ServeArgs { config: Some("berth.toml".into()), data_dir: Some("/from/flag".into()), ..Default::default() };
+            let args = ServeArgs {
+                config: Some("berth.toml".into()),
+                data_dir: Some("/from/flag".into()),
+                ..Default::default()
+            };
             assert_eq!(load(&args).unwrap().data_dir, PathBuf::from("/from/flag"));
             Ok(())
         });

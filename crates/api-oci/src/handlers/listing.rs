@@ -14,7 +14,10 @@ fn page(req: &Req) -> Result<Page, Error> {
     let n = match req.query("n") {
         None => None,
         Some(n) => Some(n.parse::<u32>().map_err(|_| {
-            Error::PaginationInvalid(format!("n must be a non-negative whole number, got {:?}", n.chars().take(40).collect::<String>()))
+            Error::PaginationInvalid(format!(
+                "n must be a non-negative whole number, got {:?}",
+                n.chars().take(40).collect::<String>()
+            ))
         })?),
     };
     Ok(Page { n, last: req.query("last") })

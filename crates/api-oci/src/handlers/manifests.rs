@@ -25,13 +25,19 @@ pub(super) async fn get(registry: &Registry, req: Req, name: RepoName, reference
 
 pub(super) async fn put(registry: &Registry, req: Req, name: RepoName, reference: Reference) -> Reply {
     let too_large = || Error::ManifestTooLarge(format!("manifest exceeds the {MAX_MANIFEST_BYTES}-byte limit"));
+    let content_type = headers::text(&req.headers, &header::CONTENT_TYPE).unwrap_or("").to_owned();
     if headers::content_length(&req.headers).is_some_and(|n| n > MAX_MANIFEST_BYTES as u64) {
+        drain(req.body).await;
         return Err(too_large().into());
     }
-    let content_type = headers::text(&req.headers, &header::CONTENT_TYPE).unwrap_or("").to_owned();
-    let body = match Limited::new(req.body, MAX_MANIFEST_BYTES).collect().await {
+    let mut body = req.body;
+    let collected = Limited::new(&mut body, MAX_MANIFEST_BYTES).collect().await;
+    let body = match collected {
         Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return Err(too_large().into()),
+        Err(e) if e.is::<LengthLimitError>() => {
+            drain(body).await;
+            return Err(too_large().into());
+        }
         Err(e) => return Err(Error::ManifestInvalid(format!("could not read the manifest body: {e}")).into()),
     };
     let out = registry.put_manifest(&name, &reference, &content_type, body).await?;
@@ -44,6 +50,21 @@ pub(super) async fn put(registry: &Registry, req: Req, name: RepoName, reference
         builder = builder.header(OCI_SUBJECT, value(&subject.to_string()));
     }
     Ok(builder.body(Body::empty()).map_err(Error::internal)?)
+}
+
+/// Reads and discards what is left of an oversized body (up to a bound), so
+/// a client still writing it sees the error reply instead of a reset
+/// connection. Past the bound the connection is simply closed.
+async fn drain(body: Body) {
+    const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+    let mut stream = body.into_data_stream();
+    let mut seen = 0usize;
+    while let Some(Ok(chunk)) = futures::StreamExt::next(&mut stream).await {
+        seen += chunk.len();
+        if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
 }
 
 pub(super) async fn delete(registry: &Registry, name: RepoName, reference: Reference) -> Reply {

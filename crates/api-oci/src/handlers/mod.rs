@@ -34,7 +34,13 @@ impl Req {
 }
 
 /// The single entry point for `/v2/`.
-pub(crate) async fn dispatch(State(registry): State<Registry>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+pub(crate) async fn dispatch(
+    State(registry): State<Registry>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let req = Req { method, uri, headers, body };
     let mut resp = route_request(&registry, req).await.unwrap_or_else(IntoResponse::into_response);
     resp.headers_mut().insert(API_VERSION, HeaderValue::from_static("registry/2.0"));

@@ -135,7 +135,10 @@ impl RegistryMeta for SqliteMeta {
     }
 
     async fn upload_repository(&self, id: &str) -> MetaResult<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT repository FROM uploads WHERE id = ?").bind(id).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT repository FROM uploads WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn delete_upload(&self, id: &str) -> MetaResult<bool> {
@@ -234,12 +237,13 @@ impl RegistryMeta for SqliteMeta {
     }
 
     async fn delete_tag(&self, repo: &RepoName, tag: &Tag) -> MetaResult<bool> {
-        let done =
-            sqlx::query("DELETE FROM tags WHERE name = ? AND repository_id = (SELECT id FROM repositories WHERE name = ?)")
-                .bind(tag.as_str())
-                .bind(repo.as_str())
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "DELETE FROM tags WHERE name = ? AND repository_id = (SELECT id FROM repositories WHERE name = ?)",
+        )
+        .bind(tag.as_str())
+        .bind(repo.as_str())
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -250,16 +254,22 @@ impl RegistryMeta for SqliteMeta {
             .fetch_optional(&mut *conn)
             .await?;
         let Some(repo_id) = repo_id else { return Ok(None) };
-        let tags = sqlx::query_scalar("SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?")
-            .bind(repo_id)
-            .bind(after.unwrap_or(""))
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
+        let tags =
+            sqlx::query_scalar("SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?")
+                .bind(repo_id)
+                .bind(after.unwrap_or(""))
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
         Ok(Some(tags))
     }
 
-    async fn referrers(&self, repo: &RepoName, subject: &Digest, artifact_type: Option<&str>) -> MetaResult<Vec<Referrer>> {
+    async fn referrers(
+        &self,
+        repo: &RepoName,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> MetaResult<Vec<Referrer>> {
         let rows = sqlx::query(
             "SELECT m.digest, m.media_type, m.size, m.artifact_type, m.annotations
              FROM manifests m JOIN repositories r ON r.id = m.repository_id

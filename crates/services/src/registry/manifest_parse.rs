@@ -80,8 +80,8 @@ pub(super) fn parse(content_type: &str, body: &[u8]) -> Result<ParsedManifest> {
     if media_type::is_schema1(content_type) && content_type != "application/json" {
         return Err(schema1_refused());
     }
-    let raw: RawManifest =
-        serde_json::from_slice(body).map_err(|e| invalid(format!("manifest is not valid JSON of the expected shape: {e}")))?;
+    let raw: RawManifest = serde_json::from_slice(body)
+        .map_err(|e| invalid(format!("manifest is not valid JSON of the expected shape: {e}")))?;
     if raw.schema_version == Some(1) {
         return Err(schema1_refused());
     }
@@ -154,7 +154,9 @@ mod tests {
 
     #[test]
     fn artifact_type_and_subject() {
-        let extra = format!(r#","artifactType":"application/sig","subject":{{"digest":"{D}","size":1}},"annotations":{{"a":"b"}}"#);
+        let extra = format!(
+            r#","artifactType":"application/sig","subject":{{"digest":"{D}","size":1}},"annotations":{{"a":"b"}}"#
+        );
         let m = parse("", image(&extra).as_bytes()).unwrap();
         assert_eq!(m.artifact_type.as_deref(), Some("application/sig"));
         assert_eq!(m.subject.unwrap().to_string(), D);

@@ -77,7 +77,12 @@ impl Registry {
     ///
     /// If a tag names an index the client cannot read, the linux/amd64
     /// image from it is served instead, as older clients expect.
-    pub async fn get_manifest(&self, repo: &RepoName, reference: &Reference, accept: &Accept) -> Result<Arc<ManifestRecord>> {
+    pub async fn get_manifest(
+        &self,
+        repo: &RepoName,
+        reference: &Reference,
+        accept: &Accept,
+    ) -> Result<Arc<ManifestRecord>> {
         let digest = self.resolve(repo, reference).await?;
         let m = self.manifest_by_digest(repo, &digest).await?;
         if accept.allows(&m.media_type) {
@@ -114,7 +119,10 @@ impl Registry {
         body: Bytes,
     ) -> Result<PutManifestOutcome> {
         if body.len() > MAX_MANIFEST_BYTES {
-            return Err(Error::ManifestTooLarge(format!("manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}", body.len())));
+            return Err(Error::ManifestTooLarge(format!(
+                "manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
+                body.len()
+            )));
         }
         let (digest, tag): (Digest, Option<&Tag>) = match reference {
             Reference::Tag(t) => (Digest::sha256_of(&body), Some(t)),

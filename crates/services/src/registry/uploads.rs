@@ -52,7 +52,13 @@ impl Registry {
         result
     }
 
-    async fn write_and_finish(&self, repo: &RepoName, id: &UploadId, digest: &Digest, body: Option<ByteStream>) -> Result<u64> {
+    async fn write_and_finish(
+        &self,
+        repo: &RepoName,
+        id: &UploadId,
+        digest: &Digest,
+        body: Option<ByteStream>,
+    ) -> Result<u64> {
         if let Some(body) = body {
             let at = self.blobs.upload_size(id).await.map_err(errors::storage)?;
             self.blobs.append_upload(id, at, body).await.map_err(errors::storage)?;
@@ -110,7 +116,13 @@ impl Registry {
 
     /// Completes an upload, with an optional last chunk, and links the
     /// verified blob into `repo`. A digest mismatch ends the session.
-    pub async fn finish_upload(&self, repo: &RepoName, id: &str, digest: &Digest, body: Option<ByteStream>) -> Result<u64> {
+    pub async fn finish_upload(
+        &self,
+        repo: &RepoName,
+        id: &str,
+        digest: &Digest,
+        body: Option<ByteStream>,
+    ) -> Result<u64> {
         let id = self.session(repo, id).await?;
         let result = self.write_and_finish(repo, &id, digest, body).await;
         match &result {
