@@ -41,6 +41,9 @@ impl Default for Config {
     }
 }
 
+/// The settings `Config` has at its top level.
+const TOP_LEVEL_KEYS: &[&str] = &["listen", "data_dir", "storage", "max_blocking_threads"];
+
 /// Flags that were actually given, so absent ones do not override.
 #[derive(Serialize)]
 struct FlagOverrides {
@@ -58,8 +61,17 @@ pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
         figment = figment.merge(Toml::file(path));
     }
     let flags = FlagOverrides { listen: args.listen.clone(), data_dir: args.data_dir.clone() };
+    // Other tools share the BERTH_ prefix (scripts, test harnesses), so only
+    // variables naming a known top-level setting are read from the
+    // environment; a misspelled nested key is still refused.
+    let env = Env::prefixed("BERTH_").split("__").filter(|key| {
+        // The key may or may not have been split into `a.b` yet.
+        let top = key.as_str().split("__").next().unwrap_or_default();
+        let top = top.split('.').next().unwrap_or_default();
+        TOP_LEVEL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+    });
     figment = figment
-        .merge(Env::prefixed("BERTH_").split("__").ignore(&["admin_password"]))
+        .merge(env)
         .merge(Serialized::defaults(flags));
     figment.extract().context("invalid configuration")
 }
@@ -82,6 +94,7 @@ mod tests {
                 "listen = \"127.0.0.1:7000\"\ndata_dir = \"/from/file\"\n[storage]\nfsync = false\n",
             )?;
             jail.set_env("BERTH_DATA_DIR", "/from/env");
+            jail.set_env("BERTH_BIN", "/some/other/tool's/variable");
             let args = ServeArgs { config: Some("berth.toml".into()), ..Default::default() };
             let c = load(&args).unwrap();
             assert_eq!(c.listen, "127.0.0.1:7000");
@@ -94,6 +107,15 @@ mod tests {
                 ..Default::default()
             };
             assert_eq!(load(&args).unwrap().data_dir, PathBuf::from("/from/flag"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn misspelled_nested_env_key_is_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("BERTH_STORAGE__FYSNC", "false");
+            assert!(load(&ServeArgs::default()).is_err());
             Ok(())
         });
     }

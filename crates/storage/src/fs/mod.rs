@@ -9,6 +9,7 @@
 mod hashing;
 mod read;
 mod upload;
+mod writeback;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -100,7 +101,7 @@ impl BlobStore for FsBlobStore {
     async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> StorageResult<u64> {
         let state = self.upload_state(id);
         let mut state = state.lock().await;
-        upload::append(self.upload_path(id), &mut state, offset, body).await
+        upload::append(self.upload_path(id), &mut state, offset, body, self.fsync).await
     }
 
     async fn upload_size(&self, id: &UploadId) -> StorageResult<u64> {

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 
 use super::hashing::UploadState;
+use super::writeback::{Writeback, NUDGE_EVERY};
 use crate::{ByteStream, StorageError, StorageResult};
 
 /// Chunks in flight between the network and the disk writer.
@@ -37,6 +38,7 @@ pub(super) async fn append(
     state: &mut UploadState,
     offset: u64,
     mut body: ByteStream,
+    fsync: bool,
 ) -> StorageResult<u64> {
     let size = {
         let p = path.clone();
@@ -50,12 +52,21 @@ pub(super) async fn append(
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, DigestHasher)> {
         let mut hasher = cached.take_hasher(&path, size, berth_core::Algorithm::Sha256)?;
         let file = OpenOptions::new().append(true).open(&path)?;
+        let writeback = if fsync { Some(Writeback::start(&file)?) } else { None };
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
         let mut len = size;
+        let mut since_nudge = 0u64;
         while let Some(chunk) = rx.blocking_recv() {
             out.write_all(&chunk)?;
             hasher.update(&chunk);
             len += chunk.len() as u64;
+            since_nudge += chunk.len() as u64;
+            if since_nudge >= NUDGE_EVERY {
+                since_nudge = 0;
+                if let Some(w) = &writeback {
+                    w.nudge();
+                }
+            }
         }
         out.flush()?;
         Ok((len, hasher))

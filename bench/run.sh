@@ -1,0 +1,494 @@
+#!/usr/bin/env bash
+# Benchmarks Berth against CNCF distribution side by side and prints a table.
+# See bench/README.md. Knobs (environment):
+#   BENCH_SIZE_MB    size of the big layer and the big blob, MiB (default 1024)
+#   BENCH_LAYERS     layers in the many-layer image (default 200)
+#   BENCH_DURATION   wrk duration per run, e.g. 10s or 10 (default 10s)
+#   BENCH_CONNECTIONS wrk connections (default 100)
+#   BENCH_ONLY       distribution | berth: benchmark only that registry
+#   BENCH_DIR        parent directory for fixtures and registry data (default $TMPDIR or /tmp)
+#   BENCH_KEEP       1: keep the work directory after the run
+#   BERTH_BIN        berth binary to use instead of building target/release/berth
+#   BERTH_ARGS       extra arguments for `berth serve`
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$HERE")
+
+SIZE_MB=${BENCH_SIZE_MB:-1024}
+LAYERS=${BENCH_LAYERS:-200}
+DURATION=${BENCH_DURATION:-10s}
+[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+CONNECTIONS=${BENCH_CONNECTIONS:-100}
+ONLY=${BENCH_ONLY:-}
+KEEP=${BENCH_KEEP:-0}
+BERTH_ARGS=${BERTH_ARGS:-}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[[ $SIZE_MB =~ ^[0-9]+$ && $SIZE_MB -ge 1 ]] || die "BENCH_SIZE_MB must be a positive integer"
+[[ $LAYERS =~ ^[0-9]+$ && $LAYERS -ge 1 ]] || die "BENCH_LAYERS must be a positive integer"
+[[ $CONNECTIONS =~ ^[0-9]+$ && $CONNECTIONS -ge 1 ]] || die "BENCH_CONNECTIONS must be a positive integer"
+[[ $DURATION =~ ^[0-9]+[smh]$ ]] || die "BENCH_DURATION must look like 10s"
+case "$ONLY" in
+  "") REGS=(distribution berth) ;;
+  distribution | berth) REGS=("$ONLY") ;;
+  *) die "BENCH_ONLY must be distribution or berth" ;;
+esac
+
+# ---------------------------------------------------------------- tools
+ensure_tools() {
+  local -A pkg=([docker-registry]=docker-registry [skopeo]=skopeo [wrk]=wrk [jq]=jq
+    [curl]=curl [python3]=python3 [timeout]=coreutils)
+  local missing=() cmd
+  for cmd in "${!pkg[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg[$cmd]}")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "bench: installing ${missing[*]}" >&2
+    if ! DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 ||
+      ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2; then
+      die "apt-get install ${missing[*]} failed"
+    fi
+  else
+    die "missing ${missing[*]}; install with: sudo apt-get install ${missing[*]}"
+  fi
+}
+ensure_tools
+
+# ---------------------------------------------------------------- work dirs
+STAMP=$(date +%Y%m%d-%H%M%S)
+OUT_DIR="$HERE/out"
+mkdir -p "$OUT_DIR"
+LOG="$OUT_DIR/log-$STAMP.txt"
+RESULTS_TXT="$OUT_DIR/results-$STAMP.txt"
+BASE=${BENCH_DIR:-${TMPDIR:-/tmp}}
+mkdir -p "$BASE" || die "cannot create $BASE"
+WORK=$(mktemp -d "$BASE/berth-bench.XXXXXX") || die "cannot create a work dir in $BASE"
+FX="$WORK/fixtures"
+mkdir -p "$FX"
+: >"$WORK/results.tsv"
+: >"$WORK/meta.tsv"
+: >"$WORK/problems.txt"
+
+declare -A PID PORT DATA
+cleanup() {
+  local r p
+  for r in "${!PID[@]}"; do
+    p=${PID[$r]}
+    if kill -0 "$p" 2>/dev/null; then
+      kill "$p" 2>/dev/null
+      for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$p" 2>/dev/null
+    fi
+  done
+  for r in "${!PID[@]}"; do
+    if [[ -s "$WORK/$r/registry.log" ]]; then
+      {
+        echo "---- $r log, last 100 lines"
+        tail -n 100 "$WORK/$r/registry.log"
+      } >>"$LOG"
+    fi
+  done
+  if [[ $KEEP == 1 ]]; then
+    echo "bench: work directory kept: $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s %s\n' "$(date +%T)" "$*" >>"$LOG"; }
+say() { printf '%s\n' "$*" >&2; log "$*"; }
+meta() { printf '%s\t%s\n' "$1" "$2" >>"$WORK/meta.tsv"; }
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$WORK/results.tsv"; log "result $1 $2 = $3"; }
+problem() { # registry, text (collapsed to one line)
+  local msg
+  msg=$(printf '%s' "$2" | tr '\r\n' '  ' | tr -s ' ' | cut -c1-600)
+  printf '%s: %s\n' "$1" "$msg" >>"$WORK/problems.txt"
+  say "PROBLEM $1: $msg"
+}
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# /proc readings (Linux)
+CLK_TCK=$(getconf CLK_TCK)
+cpu_secs() { # pid -> utime+stime in seconds
+  local stat rest
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo ""; return; }
+  rest=${stat##*) } # fields after the command name
+  awk -v t="$CLK_TCK" '{ printf "%.2f", ($12 + $13) / t }' <<<"$rest"
+}
+status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+mib() { [[ -n $1 ]] && calc "$1 / 1024" || echo ""; }
+
+alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
+url() { echo "http://127.0.0.1:${PORT[$1]}"; }
+
+# ---------------------------------------------------------------- registries
+wait_ready() { # registry, log file
+  local r=$1 code
+  for _ in $(seq 1 240); do
+    alive "$r" || { tail -n 20 "$2" >&2; die "$r exited during start (log above)"; }
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$(url "$r")/v2/" || true)
+    [[ $code == 200 || $code == 401 ]] && return 0
+    sleep 0.25
+  done
+  tail -n 20 "$2" >&2
+  die "$r did not answer GET /v2/ within 60 s"
+}
+
+start_distribution() {
+  local r=distribution dir="$WORK/distribution"
+  mkdir -p "$dir/data"
+  PORT[$r]=$(free_port)
+  DATA[$r]="$dir/data"
+  # The stock Debian config's in-memory blob descriptor cache is kept on.
+  cat >"$dir/config.yml" <<EOF
+version: 0.1
+log:
+  accesslog:
+    disabled: true
+  level: error
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:${PORT[$r]}
+EOF
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  PID[$r]=$!
+  wait_ready "$r" "$dir/registry.log"
+}
+
+build_berth() {
+  if [[ -n ${BERTH_BIN:-} ]]; then
+    [[ -x $BERTH_BIN ]] || die "BERTH_BIN=$BERTH_BIN is not an executable file"
+    return
+  fi
+  command -v cargo >/dev/null || die "cargo not found; install Rust or set BERTH_BIN"
+  say "building berth (cargo build --release -p berth)"
+  (cd "$ROOT" && cargo build --release -p berth) >>"$LOG" 2>&1 || die "cargo build failed; see $LOG"
+  BERTH_BIN="$ROOT/target/release/berth"
+}
+
+start_berth() {
+  local r=berth dir="$WORK/berth"
+  mkdir -p "$dir/data"
+  PORT[$r]=$(free_port)
+  DATA[$r]="$dir/data"
+  # The harness's own BERTH_BIN/BERTH_ARGS must not reach berth's BERTH_* configuration.
+  # shellcheck disable=SC2086 # BERTH_ARGS is a list of words
+  env -u BERTH_BIN -u BERTH_ARGS "$BERTH_BIN" serve --listen "127.0.0.1:${PORT[$r]}" --data-dir "$dir/data" $BERTH_ARGS \
+    >"$dir/registry.log" 2>&1 &
+  PID[$r]=$!
+  wait_ready "$r" "$dir/registry.log"
+}
+
+# ---------------------------------------------------------------- steps
+# CPU accounting: cpu_begin REG; ...; cpu_end REG METRIC
+# A phase that hit a problem gets no CPU figure: it did not do the same work.
+declare -A CPU0 CPU_START PROBS0
+problem_count() { grep -c "^$1: " "$WORK/problems.txt"; }
+cpu_begin() { CPU0[$1]=$(cpu_secs "${PID[$1]}"); PROBS0[$1]=$(problem_count "$1"); }
+cpu_end() {
+  local c1
+  c1=$(cpu_secs "${PID[$1]}")
+  if [[ $(problem_count "$1") != "${PROBS0[$1]}" ]]; then
+    record "$2" "$1" FAIL
+  elif [[ -n ${CPU0[$1]} && -n $c1 ]]; then
+    record "$2" "$1" "$(calc "$c1 - ${CPU0[$1]}")"
+  fi
+  log "$1 VmHWM after $2: $(status_kib "${PID[$1]}" VmHWM) KiB"
+}
+
+check_alive() {
+  alive "$1" && return 0
+  problem "$1" "process is gone before $2; last log lines: $(tail -n 5 "$WORK/$1/registry.log")"
+  return 1
+}
+
+skopeo_copy() { # registry, metric, src, dst -> records seconds, returns status
+  local r=$1 metric=$2 t0 t1 rc out
+  sync
+  t0=$(now)
+  out=$(timeout 1800 skopeo copy --insecure-policy --src-tls-verify=false --dest-tls-verify=false \
+    "$3" "$4" 2>&1)
+  rc=$?
+  t1=$(now)
+  log "skopeo copy $3 $4 (rc=$rc): $(tail -n 3 <<<"$out")"
+  if ((rc != 0)); then
+    # Once more with --debug, so the log shows each request and response.
+    local dbg="$OUT_DIR/skopeo-debug-$STAMP-$r-$metric.txt"
+    [[ $4 == dir:* ]] && rm -rf "${4#dir:}"
+    timeout 600 skopeo --debug copy --insecure-policy --src-tls-verify=false --dest-tls-verify=false \
+      "$3" "$4" >"$dbg" 2>&1
+    problem "$r" "skopeo copy $3 $4 failed (exit $rc): $(tail -n 3 <<<"$out") [debug rerun: $dbg]"
+    record "$metric" "$r" FAIL
+    return 1
+  fi
+  record "$metric" "$r" "$(calc "$t1 - $t0")"
+  LAST_SECS=$(calc "$t1 - $t0")
+}
+
+header_value() { tr -d '\r' | awk -v h="$1" 'tolower($1) == tolower(h) ":" { print $2; exit }'; }
+
+abs_location() { # registry, location header -> absolute URL
+  case "$2" in
+    http://* | https://*) echo "$2" ;;
+    /*) echo "$(url "$1")$2" ;;
+    *) echo "$(url "$1")/v2/$2" ;;
+  esac
+}
+
+with_digest() { # url, digest
+  case "$1" in
+    *\?*) echo "$1&digest=$2" ;;
+    *) echo "$1?digest=$2" ;;
+  esac
+}
+
+# upload_blob REG REPO FILE DIGEST MODE -> prints "seconds", returns 0 on 201
+upload_blob() {
+  local r=$1 repo=$2 file=$3 digest=$4 mode=$5 size hdrs body res code t loc t_open=0
+  size=$(stat -c %s "$file")
+  hdrs="$WORK/upload.hdrs"
+  body="$WORK/upload.body"
+  if [[ $mode == monolithic ]]; then
+    # stdin upload keeps curl from buffering the file and from appending its name to the URL
+    res=$(curl -s -m 3600 -X POST -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
+      -H 'Content-Type: application/octet-stream' -H "Content-Length: $size" \
+      -H 'Transfer-Encoding:' -H 'Expect:' -T - \
+      "$(url "$r")/v2/$repo/blobs/uploads/?digest=$digest" <"$file")
+    code=${res%% *} t=${res##* }
+    if [[ $code != 201 ]]; then
+      problem "$r" "POST /v2/$repo/blobs/uploads/?digest=$digest with $size-byte body -> HTTP $code $(head -c 300 "$body")"
+      return 1
+    fi
+    echo "$t"
+    return 0
+  fi
+  res=$(curl -s -m 60 -X POST -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
+    "$(url "$r")/v2/$repo/blobs/uploads/")
+  code=${res%% *} t_open=${res##* }
+  loc=$(header_value Location <"$hdrs")
+  if [[ $code != 202 || -z $loc ]]; then
+    problem "$r" "POST /v2/$repo/blobs/uploads/ (empty body) -> HTTP $code, Location '${loc}' $(head -c 300 "$body")"
+    return 1
+  fi
+  loc=$(with_digest "$(abs_location "$r" "$loc")" "$digest")
+  res=$(curl -s -m 3600 -X PUT -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
+    -H 'Content-Type: application/octet-stream' -H 'Expect:' -T "$file" "$loc")
+  code=${res%% *} t=${res##* }
+  if [[ $code != 201 ]]; then
+    problem "$r" "PUT ${loc#http://127.0.0.1:*/} with $size-byte body -> HTTP $code $(head -c 300 "$body")"
+    return 1
+  fi
+  calc "$t_open + $t"
+}
+
+# probe_monolithic REG -> prints the HTTP status of a monolithic POST of a small blob
+probe_monolithic() {
+  local r=$1 f="$FX/probe.bin" d
+  [[ -f $f ]] || head -c 4096 /dev/urandom >"$f"
+  d="sha256:$(sha256sum "$f" | cut -d' ' -f1)"
+  curl -s -m 30 -o /dev/null -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/octet-stream' -H 'Content-Length: 4096' \
+    -H 'Transfer-Encoding:' -H 'Expect:' -T - \
+    "$(url "$r")/v2/bench/probe/blobs/uploads/?digest=$d" <"$f"
+}
+
+get_blob() { # registry, repo, digest, expected size -> prints "seconds mbps"
+  local r=$1 res code size t
+  res=$(curl -s -m 3600 -L -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
+    "$(url "$r")/v2/$2/blobs/$3")
+  read -r code size t <<<"$res"
+  if [[ $code != 200 || $size != "$4" ]]; then
+    problem "$r" "GET /v2/$2/blobs/$3 -> HTTP $code, $size bytes (expected 200 and $4 bytes)"
+    return 1
+  fi
+  echo "$t $(calc "$size / 1000000 / $t")"
+}
+
+run_wrk() { # registry, metric prefix, path, accept
+  local r=$1 m=$2 out line req dur p99 serr sterr
+  out=$(WRK_ACCEPT=$4 timeout 600 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency \
+    -s "$HERE/wrk.lua" "$(url "$r")$3" 2>&1)
+  log "wrk $r $3: $out"
+  line=$(grep '^BENCH ' <<<"$out")
+  if [[ -z $line ]]; then
+    problem "$r" "wrk against $3 printed no result: $(tail -n 3 <<<"$out")"
+    record "${m}_rps" "$r" FAIL
+    return 1
+  fi
+  req=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$line")
+  dur=$(sed -n 's/.*duration_us=\([0-9]*\).*/\1/p' <<<"$line")
+  p99=$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' <<<"$line")
+  serr=$(sed -n 's/.*socket_errors=\([0-9]*\).*/\1/p' <<<"$line")
+  sterr=$(sed -n 's/.*status_errors=\([0-9]*\).*/\1/p' <<<"$line")
+  record "${m}_rps" "$r" "$(calc "$req / ($dur / 1000000)")"
+  record "${m}_p99_ms" "$r" "$(calc "$p99 / 1000")"
+  record "${m}_errors" "$r" "$serr/$sterr"
+  if ((sterr > 0)); then
+    problem "$r" "wrk GET $3: $sterr of $req responses had status >= 400"
+  fi
+}
+
+# ---------------------------------------------------------------- fixtures
+SIZE_BYTES=$((SIZE_MB * 1024 * 1024))
+if ((SIZE_MB % 1024 == 0)); then SIZE_LABEL="$((SIZE_MB / 1024)) GiB"; else SIZE_LABEL="$SIZE_MB MiB"; fi
+
+say "work directory: $WORK; log: $LOG"
+say "writing fixtures ($SIZE_LABEL layer, $SIZE_LABEL blob, $LAYERS small layers, 16 KiB blob)"
+BIG_JSON=$(python3 "$HERE/fixtures.py" image "$FX/big" --layer-bytes "$SIZE_BYTES") || die "fixture big failed"
+MANY_JSON=$(python3 "$HERE/fixtures.py" layers "$FX/many" --count "$LAYERS") || die "fixture many failed"
+BLOB_JSON=$(python3 "$HERE/fixtures.py" blob "$FX/blob.bin" --bytes "$SIZE_BYTES") || die "fixture blob failed"
+SMALL_JSON=$(python3 "$HERE/fixtures.py" blob "$FX/small.bin" --bytes 16384) || die "fixture small failed"
+BIG_BYTES=$(jq -r .total_bytes <<<"$BIG_JSON")
+BLOB_DIGEST=$(jq -r .digest <<<"$BLOB_JSON")
+SMALL_DIGEST=$(jq -r .digest <<<"$SMALL_JSON")
+log "fixtures: $BIG_JSON $MANY_JSON $BLOB_JSON $SMALL_JSON"
+
+# ---------------------------------------------------------------- start
+for r in "${REGS[@]}"; do
+  [[ $r == berth ]] && build_berth
+done
+for r in "${REGS[@]}"; do
+  say "starting $r"
+  "start_$r"
+  sleep 1
+  record idle_rss_mib "$r" "$(mib "$(status_kib "${PID[$r]}" VmRSS)")"
+  CPU_START[$r]=$(cpu_secs "${PID[$r]}")
+  say "$r: pid ${PID[$r]}, $(url "$r"), data in ${DATA[$r]}"
+done
+
+meta date "$(date '+%Y-%m-%d %H:%M:%S %Z')"
+meta machine "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(uname -r), data on $(df -P "$WORK" | awk 'NR==2 { print $1 }')"
+meta distribution_version "$(docker-registry --version 2>/dev/null | awk '{ print $2, $3 }')"
+if [[ -n ${PID[berth]:-} ]]; then
+  rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')
+  [[ -n $(git -C "$ROOT" status --porcelain -- crates Cargo.toml Cargo.lock 2>/dev/null) ]] && rev="$rev, work tree modified"
+  meta berth_version "$(env -u BERTH_BIN -u BERTH_ARGS "$BERTH_BIN" --version 2>/dev/null | head -n 1) ($BERTH_BIN; $rev)"
+  berth_env=$(env | grep '^BERTH_' | grep -v -e '^BERTH_BIN=' -e '^BERTH_ARGS=' |
+    grep -v -i -e PASSWORD -e SECRET -e TOKEN -e KEY | sort | tr '\n' ' ')
+  meta berth_settings "defaults${BERTH_ARGS:+, serve $BERTH_ARGS}${berth_env:+, environment: $berth_env}"
+fi
+meta sizes "big layer/blob $SIZE_LABEL ($SIZE_BYTES bytes of random data), $LAYERS small layers (16-64 KiB), wrk -t2 -c$CONNECTIONS -d$DURATION"
+meta size_label "$SIZE_LABEL"
+meta layers "$LAYERS"
+meta connections "$CONNECTIONS"
+meta duration "$DURATION"
+
+# ---------------------------------------------------------------- 1. big image
+say "phase 1: $SIZE_LABEL single-layer image push and pull (skopeo)"
+for r in "${REGS[@]}"; do
+  check_alive "$r" "phase 1" || continue
+  cpu_begin "$r"
+  if skopeo_copy "$r" big_push_s "oci:$FX/big:1" "docker://127.0.0.1:${PORT[$r]}/bench/big:1"; then
+    record big_push_mbps "$r" "$(calc "$BIG_BYTES / 1000000 / $LAST_SECS")"
+  fi
+  rm -rf "$WORK/pull"
+  if skopeo_copy "$r" big_pull_s "docker://127.0.0.1:${PORT[$r]}/bench/big:1" "dir:$WORK/pull"; then
+    record big_pull_mbps "$r" "$(calc "$BIG_BYTES / 1000000 / $LAST_SECS")"
+  fi
+  rm -rf "$WORK/pull"
+  cpu_end "$r" cpu_big
+done
+
+# ---------------------------------------------------------------- 2. big blob
+say "phase 2: $SIZE_LABEL blob upload in one request and GET (curl)"
+MODE=monolithic
+PROBES=""
+for r in "${REGS[@]}"; do
+  check_alive "$r" "phase 2" || continue
+  code=$(probe_monolithic "$r")
+  PROBES+="${PROBES:+, }$r answered $code"
+  [[ $code == 201 ]] || MODE=session
+done
+if [[ $MODE == monolithic ]]; then
+  meta upload_note "monolithic POST ?digest= with the body ($PROBES)"
+else
+  meta upload_note "POST opens a session, then one PUT ?digest= with the whole body; monolithic POST probe: $PROBES"
+fi
+meta upload_mode "$MODE"
+for r in "${REGS[@]}"; do
+  check_alive "$r" "phase 2" || continue
+  cpu_begin "$r"
+  sync
+  if t=$(upload_blob "$r" bench/blob "$FX/blob.bin" "$BLOB_DIGEST" "$MODE"); then
+    record blob_put_mbps "$r" "$(calc "$SIZE_BYTES / 1000000 / $t")"
+    if res=$(get_blob "$r" bench/blob "$BLOB_DIGEST" "$SIZE_BYTES"); then
+      record blob_get_mbps "$r" "${res##* }"
+    else
+      record blob_get_mbps "$r" FAIL
+    fi
+  else
+    record blob_put_mbps "$r" FAIL
+  fi
+  cpu_end "$r" cpu_blob
+done
+
+# ---------------------------------------------------------------- 3. many layers
+say "phase 3: $LAYERS-layer image push and pull (skopeo)"
+for r in "${REGS[@]}"; do
+  check_alive "$r" "phase 3" || continue
+  cpu_begin "$r"
+  skopeo_copy "$r" many_push_s "oci:$FX/many:1" "docker://127.0.0.1:${PORT[$r]}/bench/many:1"
+  rm -rf "$WORK/pull"
+  skopeo_copy "$r" many_pull_s "docker://127.0.0.1:${PORT[$r]}/bench/many:1" "dir:$WORK/pull"
+  rm -rf "$WORK/pull"
+  cpu_end "$r" cpu_many
+done
+
+# ---------------------------------------------------------------- 4. wrk
+ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
+say "phase 4: wrk, manifest GET and 16 KiB blob GET ($CONNECTIONS connections, $DURATION each)"
+for r in "${REGS[@]}"; do
+  check_alive "$r" "phase 4" || continue
+  code=$(curl -s -m 30 -o "$WORK/manifest.json" -w '%{http_code}' -H "Accept: $ACCEPT" \
+    "$(url "$r")/v2/bench/big/manifests/1")
+  if [[ $code == 200 ]]; then
+    cpu_begin "$r"
+    run_wrk "$r" manifest /v2/bench/big/manifests/1 "$ACCEPT"
+    cpu_end "$r" cpu_manifest
+  else
+    problem "$r" "GET /v2/bench/big/manifests/1 (Accept: OCI/Docker manifest types) -> HTTP $code $(head -c 300 "$WORK/manifest.json")"
+    record manifest_rps "$r" FAIL
+  fi
+done
+for r in "${REGS[@]}"; do
+  check_alive "$r" "phase 4" || continue
+  if ! upload_blob "$r" bench/small "$FX/small.bin" "$SMALL_DIGEST" "$MODE" >/dev/null ||
+    ! get_blob "$r" bench/small "$SMALL_DIGEST" 16384 >/dev/null; then
+    record blob16k_rps "$r" FAIL
+    continue
+  fi
+  cpu_begin "$r"
+  run_wrk "$r" blob16k "/v2/bench/small/blobs/$SMALL_DIGEST" ""
+  cpu_end "$r" cpu_blob16k
+done
+
+# ---------------------------------------------------------------- 5. memory, totals
+for r in "${REGS[@]}"; do
+  check_alive "$r" "the end of the run" || continue
+  record peak_rss_mib "$r" "$(mib "$(status_kib "${PID[$r]}" VmHWM)")"
+  c=$(cpu_secs "${PID[$r]}")
+  if [[ $(problem_count "$r") == 0 ]]; then
+    record cpu_total "$r" "$(calc "$c - ${CPU_START[$r]}")"
+  else
+    record cpu_total "$r" FAIL
+  fi
+done
+
+python3 "$HERE/table.py" "$WORK" | tee "$RESULTS_TXT"
+echo
+echo "written: $RESULTS_TXT (details in $LOG)"

@@ -1,0 +1,147 @@
+//! A real `berth serve` process on a free loopback port.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+/// A running `berth serve` with its own data directory.
+///
+/// The process is killed when this value drops; its log is kept in
+/// `<data_dir>/../berth.log` so a failing test can show it.
+pub struct Berth {
+    bin: PathBuf,
+    /// `127.0.0.1:PORT`, usable as a registry host by docker/skopeo/podman.
+    pub host: String,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub data_dir: PathBuf,
+    extra_args: Vec<String>,
+    child: Option<Child>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Berth {
+    /// Starts `bin` with a fresh temporary data directory.
+    pub fn start(bin: &str) -> Result<Berth> {
+        Berth::start_with(bin, &[])
+    }
+
+    /// Starts `bin` with a fresh temporary data directory and extra CLI args.
+    pub fn start_with(bin: &str, extra_args: &[&str]) -> Result<Berth> {
+        let dir = tempfile::Builder::new().prefix("berth-test-").tempdir()?;
+        let data_dir = dir.path().join("data");
+        let mut berth = Berth {
+            bin: PathBuf::from(bin),
+            host: String::new(),
+            url: String::new(),
+            data_dir,
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            child: None,
+            _dir: Some(dir),
+        };
+        berth.spawn("127.0.0.1:0")?;
+        Ok(berth)
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.data_dir.parent().unwrap_or(Path::new(".")).join("berth.log")
+    }
+
+    fn spawn(&mut self, listen: &str) -> Result<()> {
+        let mut child = Command::new(&self.bin)
+            .arg("serve")
+            .arg("--listen")
+            .arg(listen)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.extra_args)
+            .env("RUST_LOG", std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "info".into()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {}", self.bin.display()))?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path())?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = writeln!(log, "{line}");
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let addr = addr.split_whitespace().next().unwrap_or_default().to_string();
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(addr);
+                    }
+                }
+            }
+        });
+        self.child = Some(child);
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(addr) => {
+                self.host = addr;
+                self.url = format!("http://{}", self.host);
+                Ok(())
+            }
+            Err(_) => bail!("berth did not start listening; log:\n{}", self.log()),
+        }
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// `http://127.0.0.1:PORT/v2/<path>`.
+    pub fn v2(&self, path: &str) -> String {
+        format!("{}/v2/{}", self.url, path.trim_start_matches('/'))
+    }
+
+    /// Kills the process with SIGKILL: no chance to clean up.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns its status code.
+    pub fn terminate(&mut self) -> Result<Option<i32>> {
+        let Some(mut c) = self.child.take() else { return Ok(None) };
+        Command::new("kill").arg("-TERM").arg(c.id().to_string()).status()?;
+        Ok(c.wait()?.code())
+    }
+
+    /// Starts the process again on the same port and data directory.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill9();
+        let host = self.host.clone();
+        // The old socket may linger for a moment; retry briefly.
+        for _ in 0..50 {
+            if self.spawn(&host).is_ok() {
+                return Ok(());
+            }
+            self.kill9();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        bail!("berth did not restart on {host}; log:\n{}", self.log())
+    }
+
+    /// The OS process id, for memory measurements.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        self.kill9();
+        if std::thread::panicking() {
+            eprintln!("---- berth log ----\n{}", self.log());
+        }
+    }
+}
