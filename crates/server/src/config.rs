@@ -70,9 +70,7 @@ pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
         let top = top.split('.').next().unwrap_or_default();
         TOP_LEVEL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
     });
-    figment = figment
-        .merge(env)
-        .merge(Serialized::defaults(flags));
+    figment = figment.merge(env).merge(Serialized::defaults(flags));
     figment.extract().context("invalid configuration")
 }
 
