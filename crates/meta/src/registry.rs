@@ -72,6 +72,9 @@ pub trait RegistryMeta: Send + Sync + 'static {
     /// The repository an upload belongs to, if the upload exists.
     async fn upload_repository(&self, id: &str) -> MetaResult<Option<String>>;
 
+    /// Upload sessions created before `before` (unix seconds), at most `limit`.
+    async fn uploads_created_before(&self, before: i64, limit: u32) -> MetaResult<Vec<String>>;
+
     /// Forgets an upload session; false if there was none.
     async fn delete_upload(&self, id: &str) -> MetaResult<bool>;
 

@@ -57,6 +57,8 @@ async fn uploads(meta: &dyn RegistryMeta) {
     assert_eq!(meta.upload_repository(id).await.unwrap(), None);
     meta.create_upload(id, &repo("up/load")).await.unwrap();
     assert_eq!(meta.upload_repository(id).await.unwrap().as_deref(), Some("up/load"));
+    assert!(meta.uploads_created_before(0, 10).await.unwrap().is_empty());
+    assert_eq!(meta.uploads_created_before(i64::MAX, 10).await.unwrap(), [id]);
     assert!(meta.delete_upload(id).await.unwrap());
     assert!(!meta.delete_upload(id).await.unwrap());
 }

@@ -18,6 +18,7 @@ pub struct Config {
     /// Holds `berth.db` (metadata) and `blobs/` + `uploads/` (content).
     pub data_dir: PathBuf,
     pub storage: StorageConfig,
+    pub uploads: UploadsConfig,
     /// Upper bound on threads used for blocking disk work.
     pub max_blocking_threads: usize,
 }
@@ -30,19 +31,29 @@ pub struct StorageConfig {
     pub fsync: bool,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadsConfig {
+    /// Uploads nobody has written to for this many hours are discarded.
+    pub purge_after_hours: u64,
+    /// How often to look for such uploads, in minutes.
+    pub purge_interval_minutes: u64,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:5000".into(),
             data_dir: PathBuf::from("./data"),
             storage: StorageConfig { fsync: true },
+            uploads: UploadsConfig { purge_after_hours: 168, purge_interval_minutes: 60 },
             max_blocking_threads: 64,
         }
     }
 }
 
 /// The settings `Config` has at its top level.
-const TOP_LEVEL_KEYS: &[&str] = &["listen", "data_dir", "storage", "max_blocking_threads"];
+const TOP_LEVEL_KEYS: &[&str] = &["listen", "data_dir", "storage", "uploads", "max_blocking_threads"];
 
 /// Flags that were actually given, so absent ones do not override.
 #[derive(Serialize)]

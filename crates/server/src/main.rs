@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod housekeeping;
 mod serve;
 mod telemetry;
 

@@ -12,6 +12,7 @@ use berth_storage::fs::FsBlobStore;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Config;
+use crate::housekeeping;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
@@ -20,6 +21,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let blobs = FsBlobStore::open(&config.data_dir, config.storage.fsync).context("opening blob storage")?;
     let registry = Registry::new(Arc::new(meta.clone()), Arc::new(blobs));
 
+    let housekeeping = tokio::spawn(housekeeping::purge_uploads(registry.clone(), config.uploads.clone()));
     let app = berth_api_oci::router(registry).layer(CatchPanicLayer::custom(panic_response));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -31,6 +33,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    housekeeping.abort();
     meta.close().await;
     tracing::info!("stopped");
     Ok(())

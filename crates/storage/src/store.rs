@@ -70,4 +70,7 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Discards an upload.
     async fn cancel_upload(&self, id: &UploadId) -> StorageResult<()>;
+
+    /// Uploads last written to before `before`: candidates for purging.
+    async fn uploads_idle_since(&self, before: std::time::SystemTime) -> StorageResult<Vec<UploadId>>;
 }

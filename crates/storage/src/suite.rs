@@ -29,6 +29,7 @@ pub async fn run_all(store: &dyn BlobStore) {
     interrupted_body_keeps_prefix(store).await;
     cancel_and_delete(store).await;
     sha512_upload(store).await;
+    idle_uploads_are_listed(store).await;
 }
 
 async fn upload_then_read(store: &dyn BlobStore) {
@@ -124,4 +125,16 @@ async fn sha512_upload(store: &dyn BlobStore) {
     let d = Digest::of(Algorithm::Sha512, b"sha512 content");
     assert_eq!(store.finish_upload(&id, &d).await.unwrap(), 14);
     assert_eq!(read_all(store, &d, None).await, b"sha512 content");
+}
+
+async fn idle_uploads_are_listed(store: &dyn BlobStore) {
+    use std::time::{Duration, SystemTime};
+    let id = UploadId::new();
+    store.create_upload(&id).await.unwrap();
+    let long_ago = SystemTime::now() - Duration::from_secs(3600);
+    assert!(!store.uploads_idle_since(long_ago).await.unwrap().contains(&id));
+    let soon = SystemTime::now() + Duration::from_secs(5);
+    assert!(store.uploads_idle_since(soon).await.unwrap().contains(&id));
+    store.cancel_upload(&id).await.unwrap();
+    assert!(!store.uploads_idle_since(soon).await.unwrap().contains(&id));
 }

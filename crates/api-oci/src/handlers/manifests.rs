@@ -27,7 +27,13 @@ pub(super) async fn put(registry: &Registry, req: Req, name: RepoName, reference
     let too_large = || Error::ManifestTooLarge(format!("manifest exceeds the {MAX_MANIFEST_BYTES}-byte limit"));
     let content_type = headers::text(&req.headers, &header::CONTENT_TYPE).unwrap_or("").to_owned();
     if headers::content_length(&req.headers).is_some_and(|n| n > MAX_MANIFEST_BYTES as u64) {
-        drain(req.body).await;
+        // A client waiting for `100 Continue` has not sent the body: refuse
+        // at once. Reading the body would make the server send the 100.
+        let expects_continue =
+            headers::text(&req.headers, &header::EXPECT).is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+        if !expects_continue {
+            drain(req.body).await;
+        }
         return Err(too_large().into());
     }
     let mut body = req.body;

@@ -141,6 +141,15 @@ impl RegistryMeta for SqliteMeta {
             .await?)
     }
 
+    async fn uploads_created_before(&self, before: i64, limit: u32) -> MetaResult<Vec<String>> {
+        let ids = sqlx::query_scalar("SELECT id FROM uploads WHERE created_at < ? ORDER BY created_at LIMIT ?")
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids)
+    }
+
     async fn delete_upload(&self, id: &str) -> MetaResult<bool> {
         let done = sqlx::query("DELETE FROM uploads WHERE id = ?").bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)

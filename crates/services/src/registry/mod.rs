@@ -5,6 +5,7 @@ mod cache;
 mod listing;
 mod manifest_parse;
 mod manifests;
+mod purge;
 mod uploads;
 
 use std::sync::Arc;

@@ -123,6 +123,20 @@ impl BlobStore for FsBlobStore {
         result
     }
 
+    async fn uploads_idle_since(&self, before: std::time::SystemTime) -> StorageResult<Vec<UploadId>> {
+        let dir = self.root.join("uploads");
+        let mut idle = Vec::new();
+        let mut entries = tokio::fs::read_dir(&dir).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let Some(id) = entry.file_name().to_str().and_then(UploadId::parse) else { continue };
+            let modified = entry.metadata().await?.modified()?;
+            if modified < before {
+                idle.push(id);
+            }
+        }
+        Ok(idle)
+    }
+
     async fn cancel_upload(&self, id: &UploadId) -> StorageResult<()> {
         let state = self.upload_state(id);
         let _guard = state.lock().await;
