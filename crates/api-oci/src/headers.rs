@@ -84,12 +84,54 @@ pub(crate) fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>> {
         _ => return Err(malformed()),
     };
     if let Some(len) = content_length(headers) {
-        if len != end - start + 1 {
+        // Compared as `end - start` so the largest offsets cannot overflow.
+        if len.checked_sub(1) != Some(end - start) {
             return Err(Error::SizeInvalid(format!(
-                "Content-Range {start}-{end} covers {} bytes but Content-Length is {len}",
-                end - start + 1
+                "Content-Range {start}-{end} does not cover the {len} bytes given in Content-Length"
             )));
         }
     }
     Ok(Some(start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn content_range() {
+        assert_eq!(content_range_start(&headers(&[])).unwrap(), None);
+        let ok = headers(&[("content-range", "10-19"), ("content-length", "10")]);
+        assert_eq!(content_range_start(&ok).unwrap(), Some(10));
+        assert_eq!(content_range_start(&headers(&[("content-range", "bytes 5-9/*")])).unwrap(), Some(5));
+        let huge = headers(&[("content-range", "0-18446744073709551615"), ("content-length", "0")]);
+        assert!(matches!(content_range_start(&huge), Err(Error::SizeInvalid(_))));
+        let mismatch = headers(&[("content-range", "0-9"), ("content-length", "5")]);
+        assert!(matches!(content_range_start(&mismatch), Err(Error::SizeInvalid(_))));
+        for bad in ["", "x", "9-0", "-5", "1-", "a-b"] {
+            let h = headers(&[("content-range", bad)]);
+            assert!(matches!(content_range_start(&h), Err(Error::RangeInvalid { .. })), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn blob_range() {
+        let r = |v: &str| range(&headers(&[("range", v)]));
+        assert!(matches!(r("bytes=0-9"), RangeHeader::Range(RangeRequest::From { start: 0, end: Some(9) })));
+        assert!(matches!(r("bytes=5-"), RangeHeader::Range(RangeRequest::From { start: 5, end: None })));
+        assert!(matches!(r("bytes=-5"), RangeHeader::Range(RangeRequest::Suffix(5))));
+        assert!(matches!(r("items=0-1"), RangeHeader::Whole));
+        assert!(matches!(r("bytes=0-1,3-4"), RangeHeader::Whole));
+        for bad in ["bytes=", "bytes=-", "bytes=a-b", "bytes=9-0", "bytes=0-99999999999999999999"] {
+            assert!(matches!(r(bad), RangeHeader::Malformed), "{bad:?} accepted");
+        }
+    }
 }

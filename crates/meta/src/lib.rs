@@ -10,4 +10,4 @@ pub mod sqlite;
 pub mod suite;
 
 pub use error::{MetaError, MetaResult};
-pub use registry::{ManifestRecord, NewManifest, Referrer, RegistryMeta};
+pub use registry::{ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta};

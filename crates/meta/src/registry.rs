@@ -22,6 +22,16 @@ pub struct NewManifest {
     pub manifest_refs: Vec<Digest>,
 }
 
+/// What storing a manifest came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ManifestPut {
+    Stored,
+    /// Nothing was stored: these referenced blobs are not linked in the repository.
+    MissingBlobs(Vec<Digest>),
+    /// Nothing was stored: these referenced manifests are not in the repository.
+    MissingManifests(Vec<Digest>),
+}
+
 /// A stored manifest, as served to clients.
 #[derive(Debug, Clone)]
 pub struct ManifestRecord {
@@ -60,12 +70,6 @@ pub trait RegistryMeta: Send + Sync + 'static {
     /// Removes `repo`'s link to a blob; false if there was none.
     async fn unlink_blob(&self, repo: &RepoName, digest: &Digest) -> MetaResult<bool>;
 
-    /// Of `digests`, those `repo` does not link.
-    async fn missing_blobs(&self, repo: &RepoName, digests: &[Digest]) -> MetaResult<Vec<Digest>>;
-
-    /// Of `digests`, those `repo` holds no manifest for.
-    async fn missing_manifests(&self, repo: &RepoName, digests: &[Digest]) -> MetaResult<Vec<Digest>>;
-
     /// Records an upload session for `repo`.
     async fn create_upload(&self, id: &str, repo: &RepoName) -> MetaResult<()>;
 
@@ -79,8 +83,10 @@ pub trait RegistryMeta: Send + Sync + 'static {
     async fn delete_upload(&self, id: &str) -> MetaResult<bool>;
 
     /// Stores a manifest (replacing nothing: manifests are immutable) and,
-    /// if given, points `tag` at it, in one transaction.
-    async fn put_manifest(&self, repo: &RepoName, manifest: &NewManifest, tag: Option<&Tag>) -> MetaResult<()>;
+    /// if given, points `tag` at it, in one transaction — unless something
+    /// it references is not in the repository at that moment.
+    async fn put_manifest(&self, repo: &RepoName, manifest: &NewManifest, tag: Option<&Tag>)
+        -> MetaResult<ManifestPut>;
 
     /// A manifest by digest.
     async fn manifest(&self, repo: &RepoName, digest: &Digest) -> MetaResult<Option<ManifestRecord>>;

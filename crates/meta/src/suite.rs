@@ -3,7 +3,7 @@
 
 use berth_core::{Digest, RepoName, Tag};
 
-use crate::{NewManifest, RegistryMeta};
+use crate::{ManifestPut, NewManifest, RegistryMeta};
 
 fn repo(s: &str) -> RepoName {
     s.parse().unwrap()
@@ -31,6 +31,7 @@ pub async fn run_all(meta: &dyn RegistryMeta) {
     blob_links_are_per_repository(meta).await;
     uploads(meta).await;
     manifests_and_tags(meta).await;
+    manifests_need_their_references(meta).await;
     tag_pagination(meta).await;
     referrers(meta).await;
     repository_listing(meta).await;
@@ -45,8 +46,6 @@ async fn blob_links_are_per_repository(meta: &dyn RegistryMeta) {
     assert_eq!(meta.blob_size(&d).await.unwrap(), Some(5));
     assert_eq!(meta.linked_blob_size(&a, &d).await.unwrap(), Some(5));
     assert_eq!(meta.linked_blob_size(&b, &d).await.unwrap(), None);
-    assert_eq!(meta.missing_blobs(&b, std::slice::from_ref(&d)).await.unwrap(), vec![d.clone()]);
-    assert!(meta.missing_blobs(&a, std::slice::from_ref(&d)).await.unwrap().is_empty());
     assert!(meta.unlink_blob(&a, &d).await.unwrap());
     assert!(!meta.unlink_blob(&a, &d).await.unwrap());
     assert_eq!(meta.linked_blob_size(&a, &d).await.unwrap(), None);
@@ -68,17 +67,16 @@ async fn manifests_and_tags(meta: &dyn RegistryMeta) {
     let layer = Digest::sha256_of(b"m-layer");
     meta.link_blob(&r, &layer, 7).await.unwrap();
     let m = manifest("{\"m\":1}", vec![layer], None, None);
-    meta.put_manifest(&r, &m, Some(&tag("v1"))).await.unwrap();
-    meta.put_manifest(&r, &m, Some(&tag("latest"))).await.unwrap();
+    assert_eq!(meta.put_manifest(&r, &m, Some(&tag("v1"))).await.unwrap(), ManifestPut::Stored);
+    assert_eq!(meta.put_manifest(&r, &m, Some(&tag("latest"))).await.unwrap(), ManifestPut::Stored);
     let got = meta.manifest(&r, &m.digest).await.unwrap().expect("stored");
     assert_eq!(got.body, m.body);
     assert_eq!(got.media_type, m.media_type);
     assert_eq!(meta.tag_target(&r, &tag("v1")).await.unwrap(), Some(m.digest.clone()));
-    assert!(meta.missing_manifests(&r, std::slice::from_ref(&m.digest)).await.unwrap().is_empty());
     assert_eq!(meta.manifest(&repo("m/other"), &m.digest).await.unwrap().map(|x| x.digest), None);
 
     let m2 = manifest("{\"m\":2}", vec![], None, None);
-    meta.put_manifest(&r, &m2, Some(&tag("v1"))).await.unwrap();
+    assert_eq!(meta.put_manifest(&r, &m2, Some(&tag("v1"))).await.unwrap(), ManifestPut::Stored);
     assert_eq!(meta.tag_target(&r, &tag("v1")).await.unwrap(), Some(m2.digest.clone()));
 
     assert!(meta.delete_tag(&r, &tag("v1")).await.unwrap());
@@ -96,7 +94,7 @@ async fn tag_pagination(meta: &dyn RegistryMeta) {
     assert_eq!(meta.list_tags(&r, None, 10).await.unwrap(), None);
     let m = manifest("{\"pages\":1}", vec![], None, None);
     for t in ["c", "a", "b", "d"] {
-        meta.put_manifest(&r, &m, Some(&tag(t))).await.unwrap();
+        assert_eq!(meta.put_manifest(&r, &m, Some(&tag(t))).await.unwrap(), ManifestPut::Stored);
     }
     assert_eq!(meta.list_tags(&r, None, 10).await.unwrap().unwrap(), ["a", "b", "c", "d"]);
     assert_eq!(meta.list_tags(&r, None, 2).await.unwrap().unwrap(), ["a", "b"]);
@@ -109,8 +107,8 @@ async fn referrers(meta: &dyn RegistryMeta) {
     let subject = Digest::sha256_of(b"subject");
     let sig = manifest("{\"sig\":1}", vec![], Some(subject.clone()), Some("application/sig"));
     let sbom = manifest("{\"sbom\":1}", vec![], Some(subject.clone()), Some("application/sbom"));
-    meta.put_manifest(&r, &sig, None).await.unwrap();
-    meta.put_manifest(&r, &sbom, None).await.unwrap();
+    assert_eq!(meta.put_manifest(&r, &sig, None).await.unwrap(), ManifestPut::Stored);
+    assert_eq!(meta.put_manifest(&r, &sbom, None).await.unwrap(), ManifestPut::Stored);
     let all = meta.referrers(&r, &subject, None).await.unwrap();
     assert_eq!(all.len(), 2);
     let only = meta.referrers(&r, &subject, Some("application/sbom")).await.unwrap();
@@ -127,4 +125,24 @@ async fn repository_listing(meta: &dyn RegistryMeta) {
     let first = meta.list_repositories(None, 1).await.unwrap();
     let next = meta.list_repositories(Some(&first[0]), 1).await.unwrap();
     assert_eq!(next[0], all[1]);
+}
+
+async fn manifests_need_their_references(meta: &dyn RegistryMeta) {
+    let r = repo("refcheck/app");
+    let layer = Digest::sha256_of(b"refcheck-layer");
+    let m = manifest("{\"refcheck\":1}", vec![layer.clone()], None, None);
+    let got = meta.put_manifest(&r, &m, Some(&tag("v1"))).await.unwrap();
+    assert_eq!(got, ManifestPut::MissingBlobs(vec![layer.clone()]));
+    assert!(meta.manifest(&r, &m.digest).await.unwrap().is_none());
+    assert_eq!(meta.tag_target(&r, &tag("v1")).await.unwrap(), None);
+
+    meta.link_blob(&r, &layer, 14).await.unwrap();
+    assert_eq!(meta.put_manifest(&r, &m, None).await.unwrap(), ManifestPut::Stored);
+
+    let mut index = manifest("{\"refcheck-index\":1}", vec![], None, None);
+    let absent = Digest::sha256_of(b"absent child");
+    index.manifest_refs = vec![m.digest.clone(), absent.clone()];
+    assert_eq!(meta.put_manifest(&r, &index, None).await.unwrap(), ManifestPut::MissingManifests(vec![absent]));
+    index.manifest_refs = vec![m.digest.clone()];
+    assert_eq!(meta.put_manifest(&r, &index, None).await.unwrap(), ManifestPut::Stored);
 }

@@ -39,11 +39,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+const API_VERSION: http::HeaderName = http::HeaderName::from_static("docker-distribution-api-version");
+
 /// A panic in one request must not take the server down or leak details.
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("request handler panicked");
     let body = r#"{"errors":[{"code":"UNKNOWN","message":"internal server error","detail":null}]}"#;
-    (http::StatusCode::INTERNAL_SERVER_ERROR, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    let headers = [(http::header::CONTENT_TYPE, "application/json"), (API_VERSION, "registry/2.0")];
+    (http::StatusCode::INTERNAL_SERVER_ERROR, headers, body).into_response()
 }
 
 async fn shutdown_signal() {

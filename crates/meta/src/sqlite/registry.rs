@@ -5,7 +5,7 @@ use berth_core::{Digest, RepoName, Tag};
 use sqlx::{Row, SqliteConnection};
 
 use super::{now, SqliteMeta};
-use crate::{ManifestRecord, MetaError, MetaResult, NewManifest, Referrer, RegistryMeta};
+use crate::{ManifestPut, ManifestRecord, MetaError, MetaResult, NewManifest, Referrer, RegistryMeta};
 
 fn parse_digest(s: &str) -> MetaResult<Digest> {
     s.parse().map_err(|_| MetaError::Corrupt(format!("stored digest {s:?} is invalid")))
@@ -23,19 +23,21 @@ async fn ensure_repository(conn: &mut SqliteConnection, repo: &RepoName) -> Meta
     Ok(id)
 }
 
-impl SqliteMeta {
-    async fn missing(&self, sql: &str, repo: &RepoName, digests: &[Digest]) -> MetaResult<Vec<Digest>> {
-        let mut missing = Vec::new();
-        let mut conn = self.pool.acquire().await?;
-        for d in digests {
-            let found: Option<i64> =
-                sqlx::query_scalar(sql).bind(repo.as_str()).bind(d.to_string()).fetch_optional(&mut *conn).await?;
-            if found.is_none() {
-                missing.push(d.clone());
-            }
+const MISSING_BLOB_SQL: &str = "SELECT 1 FROM repository_blobs WHERE repository_id = ? AND digest = ?";
+const MISSING_MANIFEST_SQL: &str = "SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?";
+
+/// Of `digests`, those for which `sql` (bound to repository id and digest)
+/// finds no row.
+async fn missing(conn: &mut SqliteConnection, sql: &str, repo_id: i64, digests: &[Digest]) -> MetaResult<Vec<Digest>> {
+    let mut missing = Vec::new();
+    for d in digests {
+        let found: Option<i64> =
+            sqlx::query_scalar(sql).bind(repo_id).bind(d.to_string()).fetch_optional(&mut *conn).await?;
+        if found.is_none() {
+            missing.push(d.clone());
         }
-        Ok(missing)
     }
+    Ok(missing)
 }
 
 #[async_trait]
@@ -104,26 +106,6 @@ impl RegistryMeta for SqliteMeta {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn missing_blobs(&self, repo: &RepoName, digests: &[Digest]) -> MetaResult<Vec<Digest>> {
-        self.missing(
-            "SELECT 1 FROM repository_blobs rb JOIN repositories r ON r.id = rb.repository_id
-             WHERE r.name = ? AND rb.digest = ?",
-            repo,
-            digests,
-        )
-        .await
-    }
-
-    async fn missing_manifests(&self, repo: &RepoName, digests: &[Digest]) -> MetaResult<Vec<Digest>> {
-        self.missing(
-            "SELECT 1 FROM manifests m JOIN repositories r ON r.id = m.repository_id
-             WHERE r.name = ? AND m.digest = ?",
-            repo,
-            digests,
-        )
-        .await
-    }
-
     async fn create_upload(&self, id: &str, repo: &RepoName) -> MetaResult<()> {
         sqlx::query("INSERT INTO uploads (id, repository, created_at) VALUES (?, ?, ?)")
             .bind(id)
@@ -155,9 +137,20 @@ impl RegistryMeta for SqliteMeta {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn put_manifest(&self, repo: &RepoName, m: &NewManifest, tag: Option<&Tag>) -> MetaResult<()> {
+    async fn put_manifest(&self, repo: &RepoName, m: &NewManifest, tag: Option<&Tag>) -> MetaResult<ManifestPut> {
         let mut tx = self.pool.begin().await?;
+        // This first statement writes, so the transaction holds SQLite's
+        // write lock from here on: nothing can unlink what is checked next
+        // before the manifest is stored.
         let repo_id = ensure_repository(&mut tx, repo).await?;
+        let missing_blobs = missing(&mut tx, MISSING_BLOB_SQL, repo_id, &m.blob_refs).await?;
+        if !missing_blobs.is_empty() {
+            return Ok(ManifestPut::MissingBlobs(missing_blobs));
+        }
+        let missing_manifests = missing(&mut tx, MISSING_MANIFEST_SQL, repo_id, &m.manifest_refs).await?;
+        if !missing_manifests.is_empty() {
+            return Ok(ManifestPut::MissingManifests(missing_manifests));
+        }
         let digest = m.digest.to_string();
         let inserted = sqlx::query(
             "INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, annotations, size, body, created_at)
@@ -204,7 +197,7 @@ impl RegistryMeta for SqliteMeta {
             .await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(ManifestPut::Stored)
     }
 
     async fn manifest(&self, repo: &RepoName, digest: &Digest) -> MetaResult<Option<ManifestRecord>> {

@@ -59,9 +59,10 @@ impl Registry {
         if let Some(size) = self.cache.link(repo, digest) {
             return Ok(size);
         }
+        let seen = self.cache.generation();
         let size = self.meta.linked_blob_size(repo, digest).await.map_err(errors::meta)?;
         let size = size.ok_or_else(|| blob_unknown(repo, digest))?;
-        self.cache.put_link(repo, digest, size);
+        self.cache.put_link(repo, digest, size, seen);
         Ok(size)
     }
 

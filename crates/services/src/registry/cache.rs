@@ -4,7 +4,12 @@
 //! Entries expire after `TTL` so that, with several nodes sharing one
 //! database, a change made on another node shows here within that time. On
 //! this node, writes invalidate the affected entries at once.
+//!
+//! A read that raced a write must not put the old value back: every write
+//! bumps a generation counter after changing the database, and a reader
+//! that saw the counter move while it was reading drops what it inserted.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,7 +45,12 @@ pub(super) struct HotCache {
     tags: Cache<Key, Timed<Digest>>,
     manifests: Cache<Key, Timed<Arc<ManifestRecord>>, ManifestWeight>,
     links: Cache<Key, Timed<u64>>,
+    generation: AtomicU64,
 }
+
+/// The cache's generation when a database read began.
+#[derive(Clone, Copy)]
+pub(super) struct Generation(u64);
 
 fn fresh<T: Clone>(hit: Option<Timed<T>>) -> Option<T> {
     hit.filter(|t| t.at.elapsed() < TTL).map(|t| t.value)
@@ -56,18 +66,38 @@ impl HotCache {
             tags: Cache::new(ENTRIES),
             manifests: Cache::with_weighter(ENTRIES, MANIFEST_BYTES, ManifestWeight),
             links: Cache::new(ENTRIES),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// Call before reading the database for a value to cache.
+    pub(super) fn generation(&self) -> Generation {
+        Generation(self.generation.load(Ordering::SeqCst))
+    }
+
+    fn changed_since(&self, seen: Generation) -> bool {
+        self.generation.load(Ordering::SeqCst) != seen.0
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     pub(super) fn tag(&self, repo: &RepoName, tag: &Tag) -> Option<Digest> {
         fresh(self.tags.get(&(repo.clone(), tag.to_string())))
     }
 
-    pub(super) fn put_tag(&self, repo: &RepoName, tag: &Tag, digest: &Digest) {
-        self.tags.insert((repo.clone(), tag.to_string()), timed(digest.clone()));
+    pub(super) fn put_tag(&self, repo: &RepoName, tag: &Tag, digest: &Digest, seen: Generation) {
+        let key = (repo.clone(), tag.to_string());
+        self.tags.insert(key.clone(), timed(digest.clone()));
+        if self.changed_since(seen) {
+            self.tags.remove(&key);
+        }
     }
 
+    /// Call after the database change.
     pub(super) fn forget_tag(&self, repo: &RepoName, tag: &Tag) {
+        self.bump();
         self.tags.remove(&(repo.clone(), tag.to_string()));
     }
 
@@ -75,13 +105,18 @@ impl HotCache {
         fresh(self.manifests.get(&(repo.clone(), digest.to_string())))
     }
 
-    pub(super) fn put_manifest(&self, repo: &RepoName, m: Arc<ManifestRecord>) {
-        self.manifests.insert((repo.clone(), m.digest.to_string()), timed(m));
+    pub(super) fn put_manifest(&self, repo: &RepoName, m: Arc<ManifestRecord>, seen: Generation) {
+        let key = (repo.clone(), m.digest.to_string());
+        self.manifests.insert(key.clone(), timed(m));
+        if self.changed_since(seen) {
+            self.manifests.remove(&key);
+        }
     }
 
     /// Forgets a manifest and every cached tag of the repository (any of
-    /// them may have pointed at it).
+    /// them may have pointed at it). Call after the database change.
     pub(super) fn forget_manifest(&self, repo: &RepoName, digest: &Digest) {
+        self.bump();
         self.manifests.remove(&(repo.clone(), digest.to_string()));
         self.tags.retain(|k, _| &k.0 != repo);
     }
@@ -90,11 +125,39 @@ impl HotCache {
         fresh(self.links.get(&(repo.clone(), digest.to_string())))
     }
 
-    pub(super) fn put_link(&self, repo: &RepoName, digest: &Digest, size: u64) {
-        self.links.insert((repo.clone(), digest.to_string()), timed(size));
+    pub(super) fn put_link(&self, repo: &RepoName, digest: &Digest, size: u64, seen: Generation) {
+        let key = (repo.clone(), digest.to_string());
+        self.links.insert(key.clone(), timed(size));
+        if self.changed_since(seen) {
+            self.links.remove(&key);
+        }
     }
 
+    /// Call after the database change.
     pub(super) fn forget_link(&self, repo: &RepoName, digest: &Digest) {
+        self.bump();
         self.links.remove(&(repo.clone(), digest.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_racing_a_write_does_not_restore_the_old_value() {
+        let cache = HotCache::new();
+        let repo: RepoName = "r".parse().unwrap();
+        let tag: Tag = "t".parse().unwrap();
+        let old = Digest::sha256_of(b"old");
+        let seen = cache.generation();
+        // A write lands between the reader's database read and its insert.
+        cache.forget_tag(&repo, &tag);
+        cache.put_tag(&repo, &tag, &old, seen);
+        assert_eq!(cache.tag(&repo, &tag), None);
+        // Without a concurrent write the value is cached.
+        let seen = cache.generation();
+        cache.put_tag(&repo, &tag, &old, seen);
+        assert_eq!(cache.tag(&repo, &tag), Some(old));
     }
 }

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use berth_core::media_type::{self, ManifestKind};
 use berth_core::{Digest, Error, Reference, RepoName, Result, Tag};
-use berth_meta::{ManifestRecord, NewManifest};
+use berth_meta::{ManifestPut, ManifestRecord, NewManifest};
 use bytes::Bytes;
 
-use super::manifest_parse::{self, Descriptor};
+use super::manifest_parse;
 use super::{Registry, MAX_MANIFEST_BYTES};
 use crate::errors;
 
@@ -55,9 +55,10 @@ impl Registry {
                 if let Some(d) = self.cache.tag(repo, tag) {
                     return Ok(d);
                 }
+                let seen = self.cache.generation();
                 let d = self.meta.tag_target(repo, tag).await.map_err(errors::meta)?;
                 let d = d.ok_or_else(|| manifest_unknown(repo, tag))?;
-                self.cache.put_tag(repo, tag, &d);
+                self.cache.put_tag(repo, tag, &d, seen);
                 Ok(d)
             }
         }
@@ -67,9 +68,10 @@ impl Registry {
         if let Some(m) = self.cache.manifest(repo, digest) {
             return Ok(m);
         }
+        let seen = self.cache.generation();
         let m = self.meta.manifest(repo, digest).await.map_err(errors::meta)?;
         let m = Arc::new(m.ok_or_else(|| manifest_unknown(repo, digest))?);
-        self.cache.put_manifest(repo, m.clone());
+        self.cache.put_manifest(repo, m.clone(), seen);
         Ok(m)
     }
 
@@ -135,10 +137,11 @@ impl Registry {
             }
         };
         let parsed = manifest_parse::parse(content_type, &body)?;
-        self.check_children(repo, parsed.kind, &parsed.children).await?;
+        // Foreign layers live elsewhere; the repository need not hold them.
+        let children = parsed.children.iter().filter(|c| !c.foreign).map(|c| c.digest.clone());
         let (blob_refs, manifest_refs) = match parsed.kind {
-            ManifestKind::Image => (parsed.children.iter().map(|c| c.digest.clone()).collect(), vec![]),
-            ManifestKind::Index => (vec![], parsed.children.iter().map(|c| c.digest.clone()).collect()),
+            ManifestKind::Image => (children.collect(), vec![]),
+            ManifestKind::Index => (vec![], children.collect()),
         };
         let record = NewManifest {
             digest: digest.clone(),
@@ -150,36 +153,27 @@ impl Registry {
             blob_refs,
             manifest_refs,
         };
-        self.meta.put_manifest(repo, &record, tag).await.map_err(errors::meta)?;
+        match self.meta.put_manifest(repo, &record, tag).await.map_err(errors::meta)? {
+            ManifestPut::Stored => {}
+            ManifestPut::MissingBlobs(missing) => {
+                return Err(Error::ManifestBlobUnknown(format!(
+                    "manifest references blob {} which is not in repository {repo}{}; push blobs before the manifest",
+                    missing[0],
+                    more(missing.len())
+                )))
+            }
+            ManifestPut::MissingManifests(missing) => {
+                return Err(Error::ManifestBlobUnknown(format!(
+                    "index references manifest {} which is not in repository {repo}{}; push it before the index",
+                    missing[0],
+                    more(missing.len())
+                )))
+            }
+        }
         if let Some(tag) = tag {
-            self.cache.put_tag(repo, tag, &digest);
+            self.cache.forget_tag(repo, tag);
         }
         Ok(PutManifestOutcome { digest, subject: parsed.subject })
-    }
-
-    async fn check_children(&self, repo: &RepoName, kind: ManifestKind, children: &[Descriptor]) -> Result<()> {
-        let wanted: Vec<Digest> = children.iter().filter(|c| !c.foreign).map(|c| c.digest.clone()).collect();
-        match kind {
-            ManifestKind::Image => {
-                let missing = self.meta.missing_blobs(repo, &wanted).await.map_err(errors::meta)?;
-                if let Some(first) = missing.first() {
-                    return Err(Error::ManifestBlobUnknown(format!(
-                        "manifest references blob {first} which is not in repository {repo}{}; push blobs before the manifest",
-                        more(missing.len())
-                    )));
-                }
-            }
-            ManifestKind::Index => {
-                let missing = self.meta.missing_manifests(repo, &wanted).await.map_err(errors::meta)?;
-                if let Some(first) = missing.first() {
-                    return Err(Error::ManifestBlobUnknown(format!(
-                        "index references manifest {first} which is not in repository {repo}{}; push it before the index",
-                        more(missing.len())
-                    )));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Deletes a tag, or a manifest (with its tags) by digest.

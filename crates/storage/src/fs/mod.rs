@@ -99,9 +99,12 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> StorageResult<u64> {
-        let state = self.upload_state(id);
-        let mut state = state.lock().await;
-        upload::append(self.upload_path(id), &mut state, offset, body, self.fsync).await
+        let state = self.upload_state(id).lock_owned().await;
+        let result = upload::append(self.upload_path(id), state, offset, body, self.fsync).await;
+        if matches!(result, Err(StorageError::UploadNotFound)) {
+            self.forget_upload(id);
+        }
+        result
     }
 
     async fn upload_size(&self, id: &UploadId) -> StorageResult<u64> {
@@ -112,11 +115,9 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn finish_upload(&self, id: &UploadId, expected: &Digest) -> StorageResult<u64> {
-        let state = self.upload_state(id);
-        let mut state = state.lock().await;
+        let state = self.upload_state(id).lock_owned().await;
         let target = self.blob_path(expected);
-        let result = upload::finish(self.upload_path(id), &mut state, expected, target, self.fsync).await;
-        drop(state);
+        let result = upload::finish(self.upload_path(id), state, expected, target, self.fsync).await;
         if !matches!(result, Err(StorageError::Backend(_))) {
             self.forget_upload(id);
         }

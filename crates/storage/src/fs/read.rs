@@ -2,13 +2,15 @@
 //!
 //! Small blobs are read in one go; large ones by a blocking thread that
 //! feeds large chunks through a short channel, which keeps throughput high
-//! and memory per download bounded (about `CHUNK * (DEPTH + 1)`).
+//! and memory per download bounded (about `CHUNK * (DEPTH + 1)`). A reader
+//! that stops reading for `IDLE_LIMIT` is dropped, freeing the thread.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use bytes::{Bytes, BytesMut};
 
+use super::upload::IDLE_LIMIT;
 use crate::{ByteRange, ByteStream, StorageError, StorageResult};
 
 const CHUNK: usize = 256 * 1024;
@@ -55,14 +57,17 @@ fn read_exact_bytes(file: &mut std::fs::File, len: usize) -> std::io::Result<Byt
 
 fn stream_large(mut file: std::fs::File, len: u64) -> ByteStream {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(DEPTH);
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let mut left = len;
         while left > 0 {
             let n = left.min(CHUNK as u64) as usize;
             let item = read_exact_bytes(&mut file, n);
             let failed = item.is_err();
-            if tx.blocking_send(item).is_err() || failed {
-                return; // the client went away, or the read failed and was reported
+            // A client that stops reading releases this thread after a while.
+            let sent = runtime.block_on(tokio::time::timeout(IDLE_LIMIT, tx.send(item)));
+            if !matches!(sent, Ok(Ok(()))) || failed {
+                return; // the client went away or stalled, or the read failed and was reported
             }
             left -= n as u64;
         }
