@@ -21,6 +21,8 @@ pub struct Config {
     pub uploads: UploadsConfig,
     /// Upper bound on threads used for blocking disk work.
     pub max_blocking_threads: usize,
+    /// On shutdown, how long requests in flight may take to finish.
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,12 +50,14 @@ impl Default for Config {
             storage: StorageConfig { fsync: true },
             uploads: UploadsConfig { purge_after_hours: 168, purge_interval_minutes: 60 },
             max_blocking_threads: 64,
+            shutdown_grace_seconds: 60,
         }
     }
 }
 
 /// The settings `Config` has at its top level.
-const TOP_LEVEL_KEYS: &[&str] = &["listen", "data_dir", "storage", "uploads", "max_blocking_threads"];
+const TOP_LEVEL_KEYS: &[&str] =
+    &["listen", "data_dir", "storage", "uploads", "max_blocking_threads", "shutdown_grace_seconds"];
 
 /// Flags that were actually given, so absent ones do not override.
 #[derive(Serialize)]

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod housekeeping;
+mod listener;
 mod serve;
 mod telemetry;
 

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use berth_meta::sqlite::SqliteMeta;
 use berth_services::Registry;
 use berth_storage::fs::FsBlobStore;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Config;
-use crate::housekeeping;
+use crate::{housekeeping, listener};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
@@ -29,10 +28,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %config.data_dir.display(), "listening on http://{addr}");
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
+    listener::serve(listener, app, shutdown_signal(), grace).await;
     housekeeping.abort();
     meta.close().await;
     tracing::info!("stopped");
