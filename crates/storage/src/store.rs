@@ -55,10 +55,10 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Opens an empty upload.
     async fn create_upload(&self, id: &UploadId) -> StorageResult<()>;
 
-    /// Appends `body` to an upload whose current size must equal `offset`.
-    /// Returns the new size. If the body stream fails, the bytes received
+    /// Appends `body` to an upload: at its end, or at `offset`, which must
+    /// then equal the current size. Returns the new size. If the body stream fails, the bytes received
     /// before the failure are kept, so the client can resume.
-    async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> StorageResult<u64>;
+    async fn append_upload(&self, id: &UploadId, offset: Option<u64>, body: ByteStream) -> StorageResult<u64>;
 
     /// Current size of an upload.
     async fn upload_size(&self, id: &UploadId) -> StorageResult<u64>;

@@ -35,9 +35,10 @@ pub async fn run_all(store: &dyn BlobStore) {
 async fn upload_then_read(store: &dyn BlobStore) {
     let id = UploadId::new();
     store.create_upload(&id).await.unwrap();
-    assert_eq!(store.append_upload(&id, 0, body(vec![b"hello ", b"wor"])).await.unwrap(), 9);
+    assert_eq!(store.append_upload(&id, Some(0), body(vec![b"hello ", b"wor"])).await.unwrap(), 9);
     assert_eq!(store.upload_size(&id).await.unwrap(), 9);
-    assert_eq!(store.append_upload(&id, 9, body(vec![b"ld"])).await.unwrap(), 11);
+    assert_eq!(store.append_upload(&id, None, body(vec![b"l"])).await.unwrap(), 10);
+    assert_eq!(store.append_upload(&id, Some(10), body(vec![b"d"])).await.unwrap(), 11);
     let d = Digest::sha256_of(b"hello world");
     assert_eq!(store.stat(&d).await.unwrap(), None);
     assert_eq!(store.finish_upload(&id, &d).await.unwrap(), 11);
@@ -53,7 +54,7 @@ async fn large_blob_streams_in_chunks(store: &dyn BlobStore) {
     let id = UploadId::new();
     store.create_upload(&id).await.unwrap();
     let chunks: Vec<std::io::Result<Bytes>> = data.chunks(70_000).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
-    store.append_upload(&id, 0, Box::pin(futures::stream::iter(chunks))).await.unwrap();
+    store.append_upload(&id, Some(0), Box::pin(futures::stream::iter(chunks))).await.unwrap();
     store.finish_upload(&id, &d).await.unwrap();
     assert_eq!(read_all(store, &d, None).await, data);
     let r = ByteRange { start: 1_000_001, end: 2_999_998 };
@@ -63,8 +64,8 @@ async fn large_blob_streams_in_chunks(store: &dyn BlobStore) {
 async fn offset_mismatch_is_refused(store: &dyn BlobStore) {
     let id = UploadId::new();
     store.create_upload(&id).await.unwrap();
-    store.append_upload(&id, 0, body(vec![b"abc"])).await.unwrap();
-    let err = store.append_upload(&id, 5, body(vec![b"x"])).await.unwrap_err();
+    store.append_upload(&id, Some(0), body(vec![b"abc"])).await.unwrap();
+    let err = store.append_upload(&id, Some(5), body(vec![b"x"])).await.unwrap_err();
     assert!(matches!(err, StorageError::OffsetMismatch { size: 3, offset: 5 }), "{err:?}");
     assert_eq!(store.upload_size(&id).await.unwrap(), 3);
     store.cancel_upload(&id).await.unwrap();
@@ -73,7 +74,7 @@ async fn offset_mismatch_is_refused(store: &dyn BlobStore) {
 async fn digest_mismatch_leaves_nothing(store: &dyn BlobStore) {
     let id = UploadId::new();
     store.create_upload(&id).await.unwrap();
-    store.append_upload(&id, 0, body(vec![b"real content"])).await.unwrap();
+    store.append_upload(&id, Some(0), body(vec![b"real content"])).await.unwrap();
     let claimed = Digest::sha256_of(b"other content");
     let err = store.finish_upload(&id, &claimed).await.unwrap_err();
     match err {
@@ -94,9 +95,9 @@ async fn interrupted_body_keeps_prefix(store: &dyn BlobStore) {
         Ok(Bytes::from_static(b"first half ")),
         Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "client went away")),
     ]));
-    let err = store.append_upload(&id, 0, broken).await.unwrap_err();
+    let err = store.append_upload(&id, Some(0), broken).await.unwrap_err();
     assert!(matches!(err, StorageError::BodyInterrupted { size: 11, .. }), "{err:?}");
-    store.append_upload(&id, 11, body(vec![b"second half"])).await.unwrap();
+    store.append_upload(&id, Some(11), body(vec![b"second half"])).await.unwrap();
     let d = Digest::sha256_of(b"first half second half");
     store.finish_upload(&id, &d).await.unwrap();
     assert_eq!(read_all(store, &d, None).await, b"first half second half");
@@ -109,7 +110,10 @@ async fn cancel_and_delete(store: &dyn BlobStore) {
     assert!(matches!(store.upload_size(&id).await, Err(StorageError::UploadNotFound)));
     assert!(matches!(store.cancel_upload(&id).await, Err(StorageError::UploadNotFound)));
     let unknown = UploadId::new();
-    assert!(matches!(store.append_upload(&unknown, 0, body(vec![b"x"])).await, Err(StorageError::UploadNotFound)));
+    assert!(matches!(
+        store.append_upload(&unknown, Some(0), body(vec![b"x"])).await,
+        Err(StorageError::UploadNotFound)
+    ));
 
     let d = Digest::sha256_of(b"hello world");
     store.delete(&d).await.unwrap();
@@ -121,7 +125,7 @@ async fn cancel_and_delete(store: &dyn BlobStore) {
 async fn sha512_upload(store: &dyn BlobStore) {
     let id = UploadId::new();
     store.create_upload(&id).await.unwrap();
-    store.append_upload(&id, 0, body(vec![b"sha512 ", b"content"])).await.unwrap();
+    store.append_upload(&id, Some(0), body(vec![b"sha512 ", b"content"])).await.unwrap();
     let d = Digest::of(Algorithm::Sha512, b"sha512 content");
     assert_eq!(store.finish_upload(&id, &d).await.unwrap(), 14);
     assert_eq!(read_all(store, &d, None).await, b"sha512 content");

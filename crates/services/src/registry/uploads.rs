@@ -60,8 +60,7 @@ impl Registry {
         body: Option<ByteStream>,
     ) -> Result<u64> {
         if let Some(body) = body {
-            let at = self.blobs.upload_size(id).await.map_err(errors::storage)?;
-            self.blobs.append_upload(id, at, body).await.map_err(errors::storage)?;
+            self.blobs.append_upload(id, None, body).await.map_err(errors::storage)?;
         }
         let size = self.blobs.finish_upload(id, digest).await.map_err(errors::storage)?;
         self.meta.link_blob(repo, digest, size).await.map_err(errors::meta)?;
@@ -101,14 +100,7 @@ impl Registry {
     /// Returns the new size.
     pub async fn append_upload(&self, repo: &RepoName, id: &str, start: Option<u64>, body: ByteStream) -> Result<u64> {
         let id = self.session(repo, id).await?;
-        let at = match start {
-            Some(at) => at,
-            None => match self.blobs.upload_size(&id).await {
-                Ok(size) => size,
-                Err(e) => return Err(self.upload_error(&id, e).await),
-            },
-        };
-        match self.blobs.append_upload(&id, at, body).await {
+        match self.blobs.append_upload(&id, start, body).await {
             Ok(size) => Ok(size),
             Err(e) => Err(self.upload_error(&id, e).await),
         }

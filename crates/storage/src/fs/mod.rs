@@ -98,7 +98,7 @@ impl BlobStore for FsBlobStore {
         Ok(())
     }
 
-    async fn append_upload(&self, id: &UploadId, offset: u64, body: ByteStream) -> StorageResult<u64> {
+    async fn append_upload(&self, id: &UploadId, offset: Option<u64>, body: ByteStream) -> StorageResult<u64> {
         let state = self.upload_state(id).lock_owned().await;
         let result = upload::append(self.upload_path(id), state, offset, body, self.fsync).await;
         if matches!(result, Err(StorageError::UploadNotFound)) {
@@ -168,12 +168,12 @@ mod tests {
             let store = super::FsBlobStore::open(dir.path(), false).unwrap();
             store.create_upload(&id).await.unwrap();
             let part = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"before ")) });
-            store.append_upload(&id, 0, Box::pin(part)).await.unwrap();
+            store.append_upload(&id, Some(0), Box::pin(part)).await.unwrap();
         }
         let store = super::FsBlobStore::open(dir.path(), false).unwrap();
         assert_eq!(store.upload_size(&id).await.unwrap(), 7);
         let part = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"restart")) });
-        store.append_upload(&id, 7, Box::pin(part)).await.unwrap();
+        store.append_upload(&id, Some(7), Box::pin(part)).await.unwrap();
         let d = berth_core::Digest::sha256_of(b"before restart");
         assert_eq!(store.finish_upload(&id, &d).await.unwrap(), 14);
     }

@@ -45,14 +45,14 @@ fn join_error(e: tokio::task::JoinError) -> StorageError {
 pub(super) async fn append(
     path: PathBuf,
     mut state: OwnedMutexGuard<UploadState>,
-    offset: u64,
+    offset: Option<u64>,
     mut body: ByteStream,
     fsync: bool,
 ) -> StorageResult<u64> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(PIPE_DEPTH);
     let writer = tokio::task::spawn_blocking(move || -> StorageResult<u64> {
         let size = upload_len(&path)?;
-        if offset != size {
+        if let Some(offset) = offset.filter(|o| *o != size) {
             return Err(StorageError::OffsetMismatch { size, offset });
         }
         let mut hasher = state.take_hasher(&path, size, berth_core::Algorithm::Sha256)?;
