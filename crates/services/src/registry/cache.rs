@@ -83,16 +83,27 @@ impl HotCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Caches a value read from the database when the generation was
+    /// `seen`, unless a write has happened since.
+    fn fill<V: Clone, W: Weighter<Key, Timed<V>> + Clone>(
+        &self,
+        cache: &Cache<Key, Timed<V>, W>,
+        key: Key,
+        value: V,
+        seen: Generation,
+    ) {
+        cache.insert(key.clone(), timed(value));
+        if self.changed_since(seen) {
+            cache.remove(&key);
+        }
+    }
+
     pub(super) fn tag(&self, repo: &RepoName, tag: &Tag) -> Option<Digest> {
         fresh(self.tags.get(&(repo.clone(), tag.to_string())))
     }
 
     pub(super) fn put_tag(&self, repo: &RepoName, tag: &Tag, digest: &Digest, seen: Generation) {
-        let key = (repo.clone(), tag.to_string());
-        self.tags.insert(key.clone(), timed(digest.clone()));
-        if self.changed_since(seen) {
-            self.tags.remove(&key);
-        }
+        self.fill(&self.tags, (repo.clone(), tag.to_string()), digest.clone(), seen);
     }
 
     /// Call after the database change.
@@ -106,11 +117,7 @@ impl HotCache {
     }
 
     pub(super) fn put_manifest(&self, repo: &RepoName, m: Arc<ManifestRecord>, seen: Generation) {
-        let key = (repo.clone(), m.digest.to_string());
-        self.manifests.insert(key.clone(), timed(m));
-        if self.changed_since(seen) {
-            self.manifests.remove(&key);
-        }
+        self.fill(&self.manifests, (repo.clone(), m.digest.to_string()), m, seen);
     }
 
     /// Forgets a manifest and every cached tag of the repository (any of
@@ -126,11 +133,7 @@ impl HotCache {
     }
 
     pub(super) fn put_link(&self, repo: &RepoName, digest: &Digest, size: u64, seen: Generation) {
-        let key = (repo.clone(), digest.to_string());
-        self.links.insert(key.clone(), timed(size));
-        if self.changed_since(seen) {
-            self.links.remove(&key);
-        }
+        self.fill(&self.links, (repo.clone(), digest.to_string()), size, seen);
     }
 
     /// Call after the database change.

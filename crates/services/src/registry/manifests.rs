@@ -153,22 +153,16 @@ impl Registry {
             blob_refs,
             manifest_refs,
         };
-        match self.meta.put_manifest(repo, &record, tag).await.map_err(errors::meta)? {
-            ManifestPut::Stored => {}
-            ManifestPut::MissingBlobs(missing) => {
-                return Err(Error::ManifestBlobUnknown(format!(
-                    "manifest references blob {} which is not in repository {repo}{}; push blobs before the manifest",
-                    missing[0],
-                    more(missing.len())
-                )))
-            }
-            ManifestPut::MissingManifests(missing) => {
-                return Err(Error::ManifestBlobUnknown(format!(
-                    "index references manifest {} which is not in repository {repo}{}; push it before the index",
-                    missing[0],
-                    more(missing.len())
-                )))
-            }
+        let (what, missing) = match self.meta.put_manifest(repo, &record, tag).await.map_err(errors::meta)? {
+            ManifestPut::Stored => ("", vec![]),
+            ManifestPut::MissingBlobs(missing) => ("manifest references blob", missing),
+            ManifestPut::MissingManifests(missing) => ("index references manifest", missing),
+        };
+        if let Some(first) = missing.first() {
+            return Err(Error::ManifestBlobUnknown(format!(
+                "{what} {first} which is not in repository {repo}{}; push it first",
+                more(missing.len())
+            )));
         }
         if let Some(tag) = tag {
             self.cache.forget_tag(repo, tag);
