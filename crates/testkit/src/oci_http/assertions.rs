@@ -25,6 +25,11 @@ pub fn header(resp: &Response, name: &str) -> Option<String> {
     resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
+/// The `Docker-Content-Digest` header, if present.
+pub fn digest_header(resp: &Response) -> Option<String> {
+    header(resp, "Docker-Content-Digest")
+}
+
 /// The status a response carries, as a number (for tables of expectations).
 pub fn status(resp: &Response) -> u16 {
     resp.status().as_u16()
