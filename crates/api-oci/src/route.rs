@@ -67,7 +67,7 @@ impl Route {
     /// `None` if the route does not answer that method.
     pub fn action(&self, method: &http::Method) -> Option<Action> {
         use http::Method as M;
-        let m = method.clone();
+        let m = method;
         let read = m == M::GET || m == M::HEAD;
         match self {
             Route::Base if read => Some(Action::None),
