@@ -40,6 +40,13 @@ fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         PaginationInvalid(_) => (StatusCode::BAD_REQUEST, "PAGINATION_NUMBER_INVALID"),
         ManifestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "MANIFEST_INVALID"),
         Unsupported(_) => (StatusCode::BAD_REQUEST, "UNSUPPORTED"),
+        Unauthorized(_) => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+        Denied(_) => (StatusCode::FORBIDDEN, "DENIED"),
+        TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "TOOMANYREQUESTS"),
+        NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        Conflict(_) => (StatusCode::CONFLICT, "UNSUPPORTED"),
+        Invalid(_) => (StatusCode::BAD_REQUEST, "UNSUPPORTED"),
+        PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "DENIED"),
         Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN"),
     }
 }

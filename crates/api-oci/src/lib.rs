@@ -1,22 +1,25 @@
 //! The OCI Distribution API (`/v2/`): routing, request parsing and the
 //! mapping of domain results to OCI responses. No decisions are made here.
 
+mod auth;
 mod error;
 mod handlers;
 mod headers;
 mod route;
+mod token;
 
-use axum::routing::any;
+use axum::routing::{any, get};
 use axum::Router;
-use berth_services::Registry;
+use berth_services::Services;
 
 pub use route::{Action, Route};
 
-/// The `/v2/` routes, served from `registry`.
-pub fn router(registry: Registry) -> Router {
+/// The `/v2/` routes and the token endpoint `/service/token`.
+pub fn router(services: Services) -> Router {
     Router::new()
         .route("/v2", any(handlers::dispatch))
         .route("/v2/", any(handlers::dispatch))
         .route("/v2/{*rest}", any(handlers::dispatch))
-        .with_state(registry)
+        .route("/service/token", get(token::token))
+        .with_state(services)
 }

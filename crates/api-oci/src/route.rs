@@ -48,7 +48,8 @@ impl Route {
         }
         let parts: Vec<&str> = rest.split('/').collect();
         let n = parts.len();
-        let name = |upto: usize| -> Result<RepoName> { parts[..upto].join("/").parse() };
+        let name =
+            |upto: usize| -> Result<RepoName> { Ok(parts[..upto].join("/").parse::<RepoName>()?.in_default_project()) };
         let tail = |k: usize| -> &[&str] { &parts[n.saturating_sub(k)..] };
         let route = match () {
             _ if n >= 3 && tail(2) == ["tags", "list"] => Route::Tags(name(n - 2)?),
@@ -61,6 +62,15 @@ impl Route {
             _ => return Ok(None),
         };
         Ok(Some(route))
+    }
+
+    /// The repository the route addresses, if any.
+    pub fn repository(&self) -> Option<&RepoName> {
+        match self {
+            Route::Base | Route::Catalog => None,
+            Route::Tags(n) | Route::Manifest(n, _) | Route::Blob(n, _) | Route::UploadStart(n) => Some(n),
+            Route::Upload(n, _) | Route::Referrers(n, _) => Some(n),
+        }
     }
 
     /// The permission a request with `method` on this route needs, or
@@ -99,12 +109,12 @@ mod tests {
         assert_eq!(parse(""), Route::Base);
         assert_eq!(parse("_catalog"), Route::Catalog);
         assert_eq!(parse("a/b/tags/list"), Route::Tags(name("a/b")));
-        assert_eq!(parse("a/manifests/latest"), Route::Manifest(name("a"), "latest".parse().unwrap()));
+        assert_eq!(parse("a/manifests/latest"), Route::Manifest(name("library/a"), "latest".parse().unwrap()));
         assert_eq!(parse(&format!("a/b/c/blobs/{D}")), Route::Blob(name("a/b/c"), D.parse().unwrap()));
-        assert_eq!(parse("a/blobs/uploads/"), Route::UploadStart(name("a")));
-        assert_eq!(parse("a/blobs/uploads"), Route::UploadStart(name("a")));
-        assert_eq!(parse("a/blobs/uploads/xyz"), Route::Upload(name("a"), "xyz".into()));
-        assert_eq!(parse(&format!("a/referrers/{D}")), Route::Referrers(name("a"), D.parse().unwrap()));
+        assert_eq!(parse("a/b/blobs/uploads/"), Route::UploadStart(name("a/b")));
+        assert_eq!(parse("a/b/blobs/uploads"), Route::UploadStart(name("a/b")));
+        assert_eq!(parse("a/b/blobs/uploads/xyz"), Route::Upload(name("a/b"), "xyz".into()));
+        assert_eq!(parse(&format!("a/b/referrers/{D}")), Route::Referrers(name("a/b"), D.parse().unwrap()));
         // Names may contain route words as components.
         assert_eq!(parse("manifests/x/manifests/v1"), Route::Manifest(name("manifests/x"), "v1".parse().unwrap()));
     }

@@ -47,6 +47,28 @@ pub enum Error {
     ManifestTooLarge(String),
     #[error("{0}")]
     Unsupported(String),
+    /// No credentials, or credentials that do not identify anyone.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Denied(String),
+    /// Too many failed attempts; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A management resource (user, project, member...) does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request collides with what exists (a taken name).
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is malformed or breaks a rule; the message says which.
+    #[error("{0}")]
+    Invalid(String),
+    /// The resource is in a state that forbids the operation (a project
+    /// that still holds repositories cannot be deleted).
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// A failure the client cannot fix (disk, database). The message is
     /// logged, never sent.
     #[error("internal error: {0}")]

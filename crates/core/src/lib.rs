@@ -8,6 +8,7 @@ pub mod error;
 pub mod media_type;
 pub mod name;
 pub mod reference;
+pub mod time;
 
 pub use digest::{Algorithm, Digest, DigestHasher};
 pub use error::{Error, Result};

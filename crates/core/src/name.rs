@@ -9,6 +9,9 @@ use crate::error::Error;
 /// Longest repository name accepted, in bytes.
 pub const MAX_NAME_LEN: usize = 255;
 
+/// The project single-component names belong to, as on Docker Hub.
+pub const DEFAULT_PROJECT: &str = "library";
+
 /// A repository name valid under the OCI distribution spec grammar:
 /// lowercase alphanumeric path components separated by `/`, each component
 /// possibly using `.`, `_`, `__` or runs of `-` between alphanumerics.
@@ -18,6 +21,16 @@ pub struct RepoName(String);
 impl RepoName {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name with Docker Hub's convention applied: a single-component
+    /// name (`alpine`) lives in the `library` project (`library/alpine`).
+    pub fn in_default_project(self) -> RepoName {
+        if self.0.contains('/') {
+            self
+        } else {
+            RepoName(format!("{DEFAULT_PROJECT}/{}", self.0))
+        }
     }
 
     /// The first path component, which names the project.
@@ -92,6 +105,14 @@ impl fmt::Debug for RepoName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn single_component_names_live_in_library() {
+        let n = |s: &str| s.parse::<RepoName>().unwrap().in_default_project();
+        assert_eq!(n("alpine").as_str(), "library/alpine");
+        assert_eq!(n("team/app").as_str(), "team/app");
+        assert_eq!(n("alpine").project(), "library");
+    }
 
     #[test]
     fn accepts_valid_names() {

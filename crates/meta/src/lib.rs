@@ -1,13 +1,29 @@
 //! Metadata: the ports through which services read and write what exists
-//! (repositories, blobs, manifests, tags, uploads) and their backends.
+//! (repositories, manifests, tags, uploads; users, projects, members,
+//! settings, audit) and their backends.
 //!
 //! All SQL in Berth lives in this crate.
 
+mod audit;
 mod error;
+mod page;
+mod projects;
 mod registry;
+mod settings;
 pub mod sqlite;
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
+mod users;
 
+pub use audit::{AuditEntry, AuditMeta, AuditQuery};
 pub use error::{MetaError, MetaResult};
+pub use page::{PageRequest, Paged};
+pub use projects::{MemberRecord, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
 pub use registry::{ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta};
+pub use settings::{SettingsMeta, SigningKeyRecord};
+pub use users::{NewUser, UserConflict, UserMeta, UserProfile, UserRecord, UserSource};
+
+/// Every metadata port; what a full backend provides.
+pub trait Meta: RegistryMeta + UserMeta + ProjectMeta + SettingsMeta + AuditMeta {}
+
+impl<T: RegistryMeta + UserMeta + ProjectMeta + SettingsMeta + AuditMeta> Meta for T {}

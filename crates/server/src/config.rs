@@ -23,6 +23,10 @@ pub struct Config {
     pub max_blocking_threads: usize,
     /// On shutdown, how long requests in flight may take to finish.
     pub shutdown_grace_seconds: u64,
+    /// Password for the `admin` account, used only when the database is
+    /// created; without it one is generated and shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_password: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,13 +55,14 @@ impl Default for Config {
             uploads: UploadsConfig { purge_after_hours: 168, purge_interval_minutes: 60 },
             max_blocking_threads: 64,
             shutdown_grace_seconds: 60,
+            admin_password: None,
         }
     }
 }
 
 /// The settings `Config` has at its top level.
 const TOP_LEVEL_KEYS: &[&str] =
-    &["listen", "data_dir", "storage", "uploads", "max_blocking_threads", "shutdown_grace_seconds"];
+    &["listen", "data_dir", "storage", "uploads", "max_blocking_threads", "shutdown_grace_seconds", "admin_password"];
 
 /// Flags that were actually given, so absent ones do not override.
 #[derive(Serialize)]
@@ -90,8 +95,13 @@ pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
 }
 
 /// The configuration as TOML.
+/// The configuration as TOML, with secrets redacted.
 pub fn render(config: &Config) -> anyhow::Result<String> {
-    Ok(toml::to_string_pretty(config)?)
+    let mut shown = config.clone();
+    if shown.admin_password.is_some() {
+        shown.admin_password = Some("<redacted>".into());
+    }
+    Ok(toml::to_string_pretty(&shown)?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::response::{IntoResponse, Response};
 use berth_meta::sqlite::SqliteMeta;
-use berth_services::Registry;
+use berth_services::Services;
 use berth_storage::fs::FsBlobStore;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -18,10 +18,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let meta = SqliteMeta::open(&config.data_dir.join("berth.db")).await.context("opening the database")?;
     let blobs = FsBlobStore::open(&config.data_dir, config.storage.fsync).context("opening blob storage")?;
-    let registry = Registry::new(Arc::new(meta.clone()), Arc::new(blobs));
+    let services = Services::new(Arc::new(meta.clone()), Arc::new(blobs));
+    first_start(&meta, config.admin_password.as_deref()).await?;
 
-    let housekeeping = tokio::spawn(housekeeping::purge_uploads(registry.clone(), config.uploads.clone()));
-    let app = berth_api_oci::router(registry).layer(CatchPanicLayer::custom(panic_response));
+    let housekeeping = tokio::spawn(housekeeping::run(services.clone(), config.uploads.clone()));
+    let app = berth_api_oci::router(services.clone())
+        .merge(berth_api_mgmt::router(services.clone()))
+        .layer(CatchPanicLayer::custom(panic_response));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
@@ -31,8 +34,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
     listener::serve(listener, app, shutdown_signal(), grace).await;
     housekeeping.abort();
+    services.audit.flush().await;
     meta.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Creates the admin account, `library` and the first signing key on an
+/// empty database, showing a generated admin password this one time.
+async fn first_start(meta: &SqliteMeta, admin_password: Option<&str>) -> anyhow::Result<()> {
+    let generated = berth_services::bootstrap::first_start(meta, admin_password).await.map_err(|e| match e {
+        berth_core::Error::Invalid(m) => anyhow::anyhow!(m),
+        e => anyhow::anyhow!("preparing the database: {e}"),
+    })?;
+    if let Some(password) = generated {
+        // Shown once: the database keeps only its hash.
+        eprintln!(
+            "\n  First start: created user 'admin' with password: {password}\n  \
+             Sign in and change it; it will not be shown again.\n"
+        );
+    }
     Ok(())
 }
 

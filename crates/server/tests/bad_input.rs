@@ -38,7 +38,7 @@ async fn malformed_names_refused() {
         let get = reg.get_blob(name, &image.layer.digest).await;
         expect_error(get, &[400, 404], &["NAME_INVALID", "NAME_UNKNOWN", "BLOB_UNKNOWN"]).await;
     }
-    assert_eq!(catalog(&reg).await, json!(["app"]));
+    assert_eq!(catalog(&reg).await, json!(["library/app"]));
     reg.assert_healthy("app", "v1", &image).await;
 }
 
@@ -50,11 +50,11 @@ async fn dot_dot_names_refused() {
         ["/v2/app/../../../etc/blobs/uploads/", "/v2/app/%2e%2e/x/blobs/uploads/", "/v2/../v2/app/blobs/uploads/"]
     {
         let req =
-            format!("POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", berth.host);
+            format!("POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", berth.host);
         let resp = raw_exchange(&berth.host, req.as_bytes()).await.expect("an answer");
         assert!(matches!(resp.status, 400 | 404), "{path}: {}", resp.head);
     }
-    assert_eq!(catalog(&reg).await, json!(["app"]));
+    assert_eq!(catalog(&reg).await, json!(["library/app"]));
     reg.assert_healthy("app", "v1", &image).await;
 }
 
@@ -230,7 +230,7 @@ async fn truncated_patch_then_resume() {
     let blob = Blob::random(100_000);
     let location = reg.upload_location("app").await;
     let head = format!(
-        "PATCH {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\nContent-Range: 0-99999\r\nContent-Length: 100000\r\n\r\n",
+        "PATCH {} HTTP/1.1\r\nHost: {}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\nContent-Type: application/octet-stream\r\nContent-Range: 0-99999\r\nContent-Length: 100000\r\n\r\n",
         reg.request_target(&location),
         berth.host
     );
@@ -250,7 +250,7 @@ async fn truncated_monolithic_put_stores_nothing() {
     let mut url = reg.url(&location);
     url.query_pairs_mut().append_pair("digest", &blob.digest);
     let head = format!(
-        "PUT {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n",
+        "PUT {} HTTP/1.1\r\nHost: {}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n",
         reg.request_target(url.as_str()),
         berth.host
     );
@@ -270,7 +270,7 @@ async fn client_disconnect_mid_patch_then_resume() {
     let blob = Blob::random(200_000);
     let location = reg.upload_location("app").await;
     let head = format!(
-        "PATCH {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "PATCH {} HTTP/1.1\r\nHost: {}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
         reg.request_target(&location),
         berth.host
     );
@@ -327,14 +327,19 @@ async fn garbage_on_the_wire() {
     let (berth, reg, image) = seeded().await;
     let host = &berth.host;
     let close = "Connection: close\r\n\r\n";
-    let patch = format!("PATCH /v2/app/blobs/uploads/x HTTP/1.1\r\nHost: {host}\r\n");
+    let patch =
+        format!("PATCH /v2/app/blobs/uploads/x HTTP/1.1\r\nHost: {host}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\n");
     let requests: Vec<(&str, Vec<u8>)> = vec![
         ("no request line", b"GARBAGE\r\n\r\n".to_vec()),
         ("random bytes", random_bytes(4096)),
         ("unknown HTTP version", format!("GET /v2/ HTTP/9.9\r\nHost: {host}\r\n{close}").into_bytes()),
         ("negative length", format!("{patch}Content-Length: -5\r\n{close}").into_bytes()),
         ("overflowing length", format!("{patch}Content-Length: 99999999999999999999999\r\n{close}").into_bytes()),
-        ("control bytes in path", format!("GET /v2/\x01\x02 HTTP/1.1\r\nHost: {host}\r\n{close}").into_bytes()),
+        (
+            "control bytes in path",
+            format!("GET /v2/\x01\x02 HTTP/1.1\r\nHost: {host}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\n{close}")
+                .into_bytes(),
+        ),
         ("1 MiB header", format!("GET /v2/ HTTP/1.1\r\nX-Long: {}\r\n{close}", "a".repeat(1 << 20)).into_bytes()),
     ];
     for (what, req) in requests {

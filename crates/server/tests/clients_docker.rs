@@ -6,6 +6,7 @@ use anyhow::ensure;
 use berth_testkit::clients::{docker_ref, with_berth, Docker, Skopeo};
 use berth_testkit::fixtures::{docker_scratch_image, OciLayout};
 use berth_testkit::Berth;
+use berth_testkit::{ADMIN_PASSWORD, ADMIN_USER};
 
 const BERTH: &str = env!("CARGO_BIN_EXE_berth");
 
@@ -18,7 +19,9 @@ fn port(berth: &Berth) -> &str {
 fn push_rmi_pull_restores_the_same_image() {
     with_berth(BERTH, |berth| {
         let docker = Docker::new()?;
-        let local = format!("berth-e2e/scratch-{}:1", port(berth));
+        docker.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        berth.create_project("docker", false)?;
+        let local = format!("library/scratch-{}:1", port(berth));
         let id = docker_scratch_image(&docker, &local)?;
 
         let remote = format!("{}/docker/scratch:1", berth.host);
@@ -46,7 +49,9 @@ fn push_rmi_pull_restores_the_same_image() {
 fn push_to_a_second_repository_mounts_the_layer() {
     with_berth(BERTH, |berth| {
         let docker = Docker::new()?;
-        let local = format!("berth-e2e/mount-{}:1", port(berth));
+        docker.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        berth.create_project("docker", false)?;
+        let local = format!("library/mount-{}:1", port(berth));
         docker_scratch_image(&docker, &local)?;
         let first = format!("{}/docker/first:1", berth.host);
         let second = format!("{}/docker/second:1", berth.host);
@@ -67,6 +72,9 @@ fn push_to_a_second_repository_mounts_the_layer() {
 fn pulls_one_platform_of_an_oci_index() {
     with_berth(BERTH, |berth| {
         let (docker, skopeo) = (Docker::new()?, Skopeo::new()?);
+        docker.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        berth.create_project("docker", false)?;
         let layout = OciLayout::new()?;
         let multi = layout.add_multi_arch("multi", &[4096])?;
         skopeo.copy(&layout.reference("multi"), &docker_ref(&berth.host, "docker/multi:1"), &["--all"])?;

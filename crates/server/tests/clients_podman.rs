@@ -4,6 +4,7 @@
 use anyhow::ensure;
 use berth_testkit::clients::{docker_ref, with_berth, Podman, Skopeo};
 use berth_testkit::fixtures::{sha256_digest, OciLayout};
+use berth_testkit::{ADMIN_PASSWORD, ADMIN_USER};
 
 const BERTH: &str = env!("CARGO_BIN_EXE_berth");
 
@@ -11,6 +12,9 @@ const BERTH: &str = env!("CARGO_BIN_EXE_berth");
 fn imported_image_pushes_and_pulls_back() {
     with_berth(BERTH, |berth| {
         let (podman, skopeo) = (Podman::new()?, Skopeo::new()?);
+        podman.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        berth.create_project("podman", false)?;
         // A layer fixture is a gzip tar: exactly what `podman import` takes.
         let layout = OciLayout::new()?;
         let rootfs = layout.add_image("rootfs", &[64 << 10])?;
@@ -38,6 +42,8 @@ fn imported_image_pushes_and_pulls_back() {
 fn image_from_oci_layout_pushes_and_pulls_back_with_same_layers() {
     with_berth(BERTH, |berth| {
         let podman = Podman::new()?;
+        podman.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        berth.create_project("podman", false)?;
         let layout = OciLayout::new()?;
         let image = layout.add_image("app", &[10 << 10, 300 << 10])?;
         // podman pull prints the id of what it pulled as its last line.
@@ -67,6 +73,9 @@ fn image_from_oci_layout_pushes_and_pulls_back_with_same_layers() {
 fn pulls_each_platform_of_a_multi_arch_index() {
     with_berth(BERTH, |berth| {
         let (podman, skopeo) = (Podman::new()?, Skopeo::new()?);
+        podman.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
+        berth.create_project("podman", false)?;
         let layout = OciLayout::new()?;
         let multi = layout.add_multi_arch("multi", &[4096])?;
         skopeo.copy(&layout.reference("multi"), &docker_ref(&berth.host, "podman/multi:1"), &["--all"])?;

@@ -5,6 +5,7 @@ use anyhow::{ensure, Context, Result};
 use berth_testkit::clients::{docker_ref, with_berth, Skopeo};
 use berth_testkit::fixtures::{sha256_digest, Image, OciLayout};
 use berth_testkit::Berth;
+use berth_testkit::{ADMIN_PASSWORD, ADMIN_USER};
 
 const BERTH: &str = env!("CARGO_BIN_EXE_berth");
 
@@ -51,6 +52,7 @@ fn pull_and_compare(
 fn push_then_pull_back_is_byte_identical() {
     with_berth(BERTH, |berth| {
         let skopeo = Skopeo::new()?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
         let src = OciLayout::new()?;
         let image = src.add_image("v1", &[1024, 256 << 10, 3 << 20])?;
         push(&skopeo, berth, &src, &image, "library/alpha", "v1")?;
@@ -62,12 +64,13 @@ fn push_then_pull_back_is_byte_identical() {
 fn list_tags_shows_every_pushed_tag() {
     with_berth(BERTH, |berth| {
         let skopeo = Skopeo::new()?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
         let src = OciLayout::new()?;
         for tag in ["1.0", "1.1", "latest"] {
             let image = src.add_image(tag, &[512])?;
-            push(&skopeo, berth, &src, &image, "team/tags", tag)?;
+            push(&skopeo, berth, &src, &image, "library/tags", tag)?;
         }
-        let out = skopeo.run(&["list-tags", "--tls-verify=false", &docker_ref(&berth.host, "team/tags")])?;
+        let out = skopeo.run(&["list-tags", "--tls-verify=false", &docker_ref(&berth.host, "library/tags")])?;
         let listed: serde_json::Value = serde_json::from_str(&out.stdout).context("list-tags output is not JSON")?;
         let mut tags: Vec<&str> =
             listed["Tags"].as_array().context("no Tags")?.iter().filter_map(|t| t.as_str()).collect();
@@ -81,6 +84,7 @@ fn list_tags_shows_every_pushed_tag() {
 fn multi_arch_index_pushes_with_all_and_pulls_per_platform() {
     with_berth(BERTH, |berth| {
         let skopeo = Skopeo::new()?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
         let src = OciLayout::new()?;
         let multi = src.add_multi_arch("multi", &[2048, 64 << 10])?;
         let dest = docker_ref(&berth.host, "library/multi:multi");
@@ -117,10 +121,11 @@ fn multi_arch_index_pushes_with_all_and_pulls_per_platform() {
 fn one_gib_layer_round_trips() {
     with_berth(BERTH, |berth| {
         let skopeo = Skopeo::new()?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
         let src = OciLayout::new()?;
         let image = src.add_image("big", &[1 << 30])?;
-        push(&skopeo, berth, &src, &image, "big/layer", "big")?;
-        pull_and_compare(&skopeo, berth, &src, &image, "big/layer", "big")
+        push(&skopeo, berth, &src, &image, "library/big-layer", "big")?;
+        pull_and_compare(&skopeo, berth, &src, &image, "library/big-layer", "big")
     })
 }
 
@@ -128,11 +133,12 @@ fn one_gib_layer_round_trips() {
 fn two_hundred_small_layers_round_trip() {
     with_berth(BERTH, |berth| {
         let skopeo = Skopeo::new()?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
         let src = OciLayout::new()?;
         let sizes: Vec<u64> = (0..200).map(|i| 100 + i * 7).collect();
         let image = src.add_image("many", &sizes)?;
-        push(&skopeo, berth, &src, &image, "many/layers", "many")?;
-        pull_and_compare(&skopeo, berth, &src, &image, "many/layers", "many")
+        push(&skopeo, berth, &src, &image, "library/many-layers", "many")?;
+        pull_and_compare(&skopeo, berth, &src, &image, "library/many-layers", "many")
     })
 }
 
@@ -140,20 +146,21 @@ fn two_hundred_small_layers_round_trip() {
 fn pushing_to_a_second_repository_mounts_the_layers() {
     with_berth(BERTH, |berth| {
         let skopeo = Skopeo::new()?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
         let src = OciLayout::new()?;
         let image = src.add_image("shared", &[4096, 8192])?;
-        push(&skopeo, berth, &src, &image, "first/repo", "shared")?;
+        push(&skopeo, berth, &src, &image, "library/first", "shared")?;
 
         // skopeo remembers where it pushed each layer; pushing them to another
         // repository of the same registry must be answered by a mount (201).
-        let dest = docker_ref(&berth.host, "second/repo:shared");
+        let dest = docker_ref(&berth.host, "library/second:shared");
         let out = skopeo.with_global(&["--debug"]).copy(&src.reference("shared"), &dest, &[])?;
         let log = out.stderr;
         for layer in &image.layers {
             let hex = layer.digest.trim_start_matches("sha256:");
             ensure!(
                 log.lines()
-                    .any(|l| l.contains("Trying to mount") && l.contains("from=first%2Frepo") && l.contains(hex)),
+                    .any(|l| l.contains("Trying to mount") && l.contains("from=library%2Ffirst") && l.contains(hex)),
                 "skopeo never tried to mount {} from first/repo:\n{log}",
                 layer.digest
             );
@@ -167,7 +174,7 @@ fn pushing_to_a_second_repository_mounts_the_layers() {
              and \"Error mounting\" for errors):\n{log}",
             image.layers.len()
         );
-        pull_and_compare(&skopeo, berth, &src, &image, "second/repo", "shared")
+        pull_and_compare(&skopeo, berth, &src, &image, "library/second", "shared")
     })
 }
 
@@ -175,14 +182,15 @@ fn pushing_to_a_second_repository_mounts_the_layers() {
 fn deleted_manifest_is_not_found_by_digest_or_tag() {
     with_berth(BERTH, |berth| {
         let skopeo = Skopeo::new()?;
+        skopeo.login(&berth.host, ADMIN_USER, ADMIN_PASSWORD)?;
         let src = OciLayout::new()?;
         let image = src.add_image("doomed", &[1024])?;
-        push(&skopeo, berth, &src, &image, "trash/can", "doomed")?;
+        push(&skopeo, berth, &src, &image, "library/trash", "doomed")?;
 
-        let by_digest = docker_ref(&berth.host, &format!("trash/can@{}", image.manifest.digest));
+        let by_digest = docker_ref(&berth.host, &format!("library/trash@{}", image.manifest.digest));
         skopeo.delete(&by_digest)?;
 
-        let by_tag = docker_ref(&berth.host, "trash/can:doomed");
+        let by_tag = docker_ref(&berth.host, "library/trash:doomed");
         for reference in [&by_digest, &by_tag] {
             let out = OciLayout::new()?;
             let failed = skopeo.run_failing(&["copy", "--src-tls-verify=false", reference, &out.reference("x")])?;

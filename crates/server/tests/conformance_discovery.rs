@@ -34,7 +34,8 @@ async fn tags_list_sorted() {
     let (_berth, reg) = start_registry(BIN);
     tagged(&reg, &["v10", "latest", "1.0", "v2", "alpha"]).await;
     let (body, link) = get_page(&reg, "/v2/app/tags/list").await;
-    assert_eq!(body["name"], "app");
+    // `app` is `library/app`, as on Docker Hub.
+    assert_eq!(body["name"], "library/app");
     assert_eq!(strings(&body["tags"]), ["1.0", "alpha", "latest", "v10", "v2"]);
     assert_eq!(link, None);
 }
@@ -86,11 +87,13 @@ async fn tags_list_unknown_repo_gives_404_name_unknown() {
 #[tokio::test]
 async fn catalog_lists_repositories_sorted() {
     let (_berth, reg) = start_registry(BIN);
+    reg.create_project("alpha", false).await;
     for repo in ["zeta", "alpha/one", "mid"] {
         reg.push_image(repo, "v1").await;
     }
     let (body, link) = get_page(&reg, "/v2/_catalog").await;
-    assert_eq!(strings(&body["repositories"]), ["alpha/one", "mid", "zeta"]);
+    // Single-component names live in `library`, as on Docker Hub.
+    assert_eq!(strings(&body["repositories"]), ["alpha/one", "library/mid", "library/zeta"]);
     assert_eq!(link, None);
 }
 
@@ -101,14 +104,14 @@ async fn catalog_pagination() {
         reg.push_image(repo, "v1").await;
     }
     let (page, link) = get_page(&reg, "/v2/_catalog?n=2").await;
-    assert_eq!(strings(&page["repositories"]), ["r1", "r2"]);
+    assert_eq!(strings(&page["repositories"]), ["library/r1", "library/r2"]);
     let (page, link) = get_page(&reg, &link.expect("Link rel=next after page 1")).await;
-    assert_eq!(strings(&page["repositories"]), ["r3", "r4"]);
+    assert_eq!(strings(&page["repositories"]), ["library/r3", "library/r4"]);
     let (page, link) = get_page(&reg, &link.expect("Link rel=next after page 2")).await;
-    assert_eq!(strings(&page["repositories"]), ["r5"]);
+    assert_eq!(strings(&page["repositories"]), ["library/r5"]);
     assert_eq!(link, None);
-    let (page, _) = get_page(&reg, "/v2/_catalog?n=2&last=r3").await;
-    assert_eq!(strings(&page["repositories"]), ["r4", "r5"]);
+    let (page, _) = get_page(&reg, "/v2/_catalog?n=2&last=library/r3").await;
+    assert_eq!(strings(&page["repositories"]), ["library/r4", "library/r5"]);
 }
 
 /// A subject image in `app` with two referrers (one typed by `artifactType`,

@@ -80,6 +80,8 @@ async fn pull_manifest_content_type_matches_pushed_type() {
 #[tokio::test]
 async fn pull_blob_head_and_get() {
     let (_berth, reg) = start_registry(BIN);
+    reg.create_project("team-a", false).await;
+    reg.create_project("team-b", false).await;
     let blob = Blob::random(5000);
     reg.push_blob("app", &blob).await;
     let head = expect_status(reg.head_blob("app", &blob.digest).await, 200).await;
@@ -105,6 +107,8 @@ async fn pull_blob_unknown_gives_404_blob_unknown() {
 #[tokio::test]
 async fn pull_blob_scoped_to_repository() {
     let (_berth, reg) = start_registry(BIN);
+    reg.create_project("team-a", false).await;
+    reg.create_project("team-b", false).await;
     let blob = Blob::random(300);
     reg.push_blob("team-a/app", &blob).await;
     reg.push_image("team-b/app", "v1").await;

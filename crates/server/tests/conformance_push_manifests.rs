@@ -216,7 +216,7 @@ async fn push_manifest_over_4mib_refused() {
     expect_too_large(reg.try_push_manifest("app", "big", &big).await).await;
     // A client that asks first learns the verdict before sending 4 MiB.
     let head = format!(
-        "PUT /v2/app/manifests/big HTTP/1.1\r\nHost: {}\r\nContent-Type: {OCI_MANIFEST}\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        "PUT /v2/app/manifests/big HTTP/1.1\r\nHost: {}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\nContent-Type: {OCI_MANIFEST}\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         berth.host,
         big.bytes.len()
     );

@@ -26,7 +26,7 @@ async fn trickle(conn: &mut TcpStream, data: &[u8]) {
 /// Writes the head of a request whose body will never be finished.
 async fn open_request(host: &str, method: &str, target: &str, extra: &str, len: usize) -> TcpStream {
     let head = format!(
-        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/octet-stream\r\n{extra}Content-Length: {len}\r\n\r\n"
+        "{method} {target} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\nContent-Type: application/octet-stream\r\n{extra}Content-Length: {len}\r\n\r\n"
     );
     raw_send(host, head.as_bytes()).await
 }
@@ -108,7 +108,10 @@ async fn kill9_mid_blob_pull_then_restart() {
     let blob = Blob::random(16 * MIB);
     reg.push_blob("app", &blob).await;
     let path = format!("/v2/app/blobs/{}", blob.digest);
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", berth.host);
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {ADMIN_AUTHORIZATION}\r\nConnection: close\r\n\r\n",
+        berth.host
+    );
     let conn = raw_send(&berth.host, req.as_bytes()).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     berth.kill9();

@@ -1,7 +1,57 @@
 //! Use cases. Every decision about what a request may do and what it means
 //! is made here; transports only translate.
 
+pub mod access;
+pub mod audit;
+pub mod bootstrap;
 mod errors;
+pub mod projects;
 pub mod registry;
+pub mod settings;
+mod ttl;
+pub mod users;
 
+use std::sync::Arc;
+
+use berth_meta::Meta;
+use berth_storage::BlobStore;
+
+pub use access::Access;
+pub use audit::Audit;
+pub use projects::Projects;
 pub use registry::Registry;
+pub use settings::Settings;
+pub use users::Users;
+
+/// Every service, wired to one metadata backend and one blob store.
+#[derive(Clone)]
+pub struct Services {
+    pub registry: Registry,
+    pub access: Access,
+    pub settings: Settings,
+    pub audit: Audit,
+    pub users: Users,
+    pub projects: Projects,
+}
+
+impl Services {
+    /// Builds the services; starts the audit writer, so call inside a runtime.
+    pub fn new(meta: Arc<dyn Meta>, blobs: Arc<dyn BlobStore>) -> Services {
+        let settings = Settings::new(meta.clone());
+        let access = Access::new(meta.clone(), settings.clone());
+        let audit = Audit::start(meta.clone());
+        Services {
+            registry: Registry::new(meta.clone(), blobs),
+            users: Users::new(meta.clone(), access.clone(), audit.clone()),
+            projects: Projects::new(meta, access.clone(), settings.clone(), audit.clone()),
+            access,
+            settings,
+            audit,
+        }
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

@@ -40,11 +40,13 @@ pub struct Client {
     /// A call running longer is killed, so a registry that hangs fails the
     /// test instead of stalling the suite.
     timeout: Duration,
+    /// Environment for every call (private credential stores).
+    envs: Vec<(String, String)>,
 }
 
 impl Client {
     fn new(program: &'static str, install_hint: &'static str) -> Client {
-        Client { program, base_args: Vec::new(), install_hint, timeout: Duration::from_secs(240) }
+        Client { program, base_args: Vec::new(), install_hint, timeout: Duration::from_secs(240), envs: Vec::new() }
     }
 
     /// Runs the client; succeeds only when it exits 0.
@@ -78,6 +80,7 @@ impl Client {
 
     fn exec(&self, args: &[&str]) -> Result<(ExitStatus, Output)> {
         let mut child = Command::new(self.program)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .args(&self.base_args)
             .args(args)
             .stdin(Stdio::null())
@@ -123,6 +126,15 @@ fn join(handle: thread::JoinHandle<String>) -> String {
     handle.join().unwrap_or_default()
 }
 
+/// Signs `client` in to the registry at `host` as `user` (the client's
+/// own credential store, never the machine's).
+fn login(client: &Client, host: &str, user: &str, password: &str, extra: &[&str]) -> Result<Output> {
+    let mut args = vec!["login"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["-u", user, "-p", password, host]);
+    client.run(&args)
+}
+
 /// Starts a fresh berth from `bin` and runs `test` against it. An error
 /// panics while the server is still up, so its log is printed with the
 /// failure.
@@ -139,16 +151,20 @@ pub fn docker_ref(host: &str, path: &str) -> String {
 }
 
 /// skopeo, talking plain HTTP to registries and accepting any signature
-/// policy (the tests check content digests themselves).
-pub struct Skopeo(Client);
+/// policy (the tests check content digests themselves). Credentials go to
+/// a private auth file.
+pub struct Skopeo(Client, std::sync::Arc<tempfile::TempDir>);
 
 impl Skopeo {
     /// A skopeo client; fails when skopeo is not installed.
     pub fn new() -> Result<Skopeo> {
+        let dir = tempfile::Builder::new().prefix("berth-skopeo-").tempdir()?;
         let mut client = Client::new("skopeo", "apt-get install -y skopeo");
         client.base_args.push("--insecure-policy".into());
+        let auth = dir.path().join("auth.json").to_string_lossy().into_owned();
+        client.envs.push(("REGISTRY_AUTH_FILE".into(), auth));
         client.run(&["--version"])?;
-        Ok(Skopeo(client))
+        Ok(Skopeo(client, std::sync::Arc::new(dir)))
     }
 
     /// The same client with more global options, e.g. `--debug` or
@@ -156,7 +172,12 @@ impl Skopeo {
     pub fn with_global(&self, args: &[&str]) -> Skopeo {
         let mut client = self.0.clone();
         client.base_args.extend(args.iter().map(|a| a.to_string()));
-        Skopeo(client)
+        Skopeo(client, self.1.clone())
+    }
+
+    /// `skopeo login` to `host`.
+    pub fn login(&self, host: &str, user: &str, password: &str) -> Result<Output> {
+        login(&self.0, host, user, password, &["--tls-verify=false"])
     }
 
     /// `skopeo copy` from `src` to `dst` over plain HTTP, with `extra`
@@ -210,8 +231,14 @@ impl Podman {
             "--events-backend".into(),
             "none".into(),
         ];
+        client.envs.push(("REGISTRY_AUTH_FILE".into(), path("auth.json")));
         client.run(&["--version"])?;
         Ok(Podman { client, root })
+    }
+
+    /// `podman login` to `host`.
+    pub fn login(&self, host: &str, user: &str, password: &str) -> Result<Output> {
+        login(&self.client, host, user, password, &["--tls-verify=false"])
     }
 
     /// Pushes `image` to `dest` (a `HOST/repo:tag` name) over plain HTTP and
@@ -250,14 +277,28 @@ impl Deref for Podman {
 pub struct Docker {
     client: Client,
     created: RefCell<Vec<String>>,
+    _config: tempfile::TempDir,
 }
 
 impl Docker {
-    /// A docker client; fails when docker is missing or the engine is down.
+    /// A docker client with a private configuration directory (so logins
+    /// stay with it); fails when docker is missing or the engine is down.
     pub fn new() -> Result<Docker> {
-        let client = Client::new("docker", "apt-get install -y docker.io (and start the Docker Engine)");
+        let config = tempfile::Builder::new().prefix("berth-docker-").tempdir()?;
+        let mut client = Client::new("docker", "apt-get install -y docker.io (and start the Docker Engine)");
+        client.envs.push(("DOCKER_CONFIG".into(), config.path().to_string_lossy().into_owned()));
         client.run(&["version", "--format", "{{.Server.Version}}"])?;
-        Ok(Docker { client, created: RefCell::new(Vec::new()) })
+        Ok(Docker { client, created: RefCell::new(Vec::new()), _config: config })
+    }
+
+    /// `docker login` to `host`.
+    pub fn login(&self, host: &str, user: &str, password: &str) -> Result<Output> {
+        login(&self.client, host, user, password, &[])
+    }
+
+    /// `docker logout` from `host`.
+    pub fn logout(&self, host: &str) -> Result<Output> {
+        self.run(&["logout", host])
     }
 
     /// Remembers `image` (a name, not an id) for removal when this drops.

@@ -5,5 +5,7 @@ pub mod clients;
 pub mod fixtures;
 pub mod oci_http;
 pub mod server;
+pub mod slapd;
 
-pub use server::Berth;
+pub use server::{Berth, ADMIN_PASSWORD, ADMIN_USER};
+pub use slapd::Slapd;

@@ -8,6 +8,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+/// The system admin every test server starts with.
+pub const ADMIN_USER: &str = "admin";
+/// The admin's password (set through `BERTH_ADMIN_PASSWORD` on first start).
+pub const ADMIN_PASSWORD: &str = "Berth-Test-Admin-1";
+
 /// A running `berth serve` with its own data directory.
 ///
 /// The process is killed when this value drops; its log is kept in
@@ -60,6 +65,7 @@ impl Berth {
             .arg(&self.data_dir)
             .args(&self.extra_args)
             .env("RUST_LOG", std::env::var("BERTH_TEST_LOG").unwrap_or_else(|_| "info".into()))
+            .env("BERTH_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -99,6 +105,28 @@ impl Berth {
     /// `http://127.0.0.1:PORT/v2/<path>`.
     pub fn v2(&self, path: &str) -> String {
         format!("{}/v2/{}", self.url, path.trim_start_matches('/'))
+    }
+
+    /// `http://127.0.0.1:PORT/api/v2.0/<path>`.
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v2.0/{}", self.url, path.trim_start_matches('/'))
+    }
+
+    /// Creates a project as the admin (with curl, so synchronous tests can
+    /// use it too).
+    pub fn create_project(&self, name: &str, public: bool) -> Result<()> {
+        let body = format!(r#"{{"project_name":"{name}","metadata":{{"public":"{public}"}}}}"#);
+        let out = Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+            .args(["-u", &format!("{ADMIN_USER}:{ADMIN_PASSWORD}")])
+            .args(["-H", "Content-Type: application/json", "-d", &body, &self.api("projects")])
+            .output()
+            .context("running curl (apt-get install -y curl)")?;
+        let code = String::from_utf8_lossy(&out.stdout);
+        if code != "201" {
+            bail!("creating project {name} answered {code}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
     }
 
     /// Kills the process with SIGKILL: no chance to clean up.

@@ -6,14 +6,17 @@ mod manifests;
 mod uploads;
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use berth_services::Registry;
+use berth_services::access::Caller;
+use berth_services::audit::AuditEvent;
+use berth_services::{Registry, Services};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
+use crate::auth;
 use crate::error::ApiError;
 use crate::headers::API_VERSION;
-use crate::route::Route;
+use crate::route::{Action, Route};
 
 type Reply = Result<Response, ApiError>;
 
@@ -34,26 +37,67 @@ impl Req {
 }
 
 /// The single entry point for `/v2/`.
-pub(crate) async fn dispatch(
-    State(registry): State<Registry>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let req = Req { method, uri, headers, body };
-    let mut resp = route_request(&registry, req).await.unwrap_or_else(IntoResponse::into_response);
+pub(crate) async fn dispatch(State(services): State<Services>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let realm = auth::realm(&parts.headers, &parts.uri);
+    let req = Req { method: parts.method, uri: parts.uri, headers: parts.headers, body };
+    let mut challenge_scope = None;
+    let mut resp = match recognize(&req) {
+        Err(e) => e.into_response(),
+        Ok((route, action)) => {
+            challenge_scope = auth::scope_for(&route, action);
+            match auth::caller(&services.access, &req.headers, &parts.extensions).await {
+                Err(e) => e.into_response(),
+                Ok(caller) => serve(&services, &caller, route, action, req).await,
+            }
+        }
+    };
+    auth::add_challenge(&mut resp, &realm, challenge_scope.as_deref());
     resp.headers_mut().insert(API_VERSION, HeaderValue::from_static("registry/2.0"));
     resp
 }
 
-async fn route_request(registry: &Registry, req: Req) -> Reply {
+fn recognize(req: &Req) -> Result<(Route, Action), ApiError> {
     let rest = req.uri.path().strip_prefix("/v2").unwrap_or_default().trim_start_matches('/');
     let route = Route::parse(rest)?.ok_or(ApiError::NoRoute)?;
-    if route.action(&req.method).is_none() {
-        return Err(ApiError::MethodNotAllowed);
+    let action = route.action(&req.method).ok_or(ApiError::MethodNotAllowed)?;
+    Ok((route, action))
+}
+
+/// Authorizes, runs the handler, and audits manifest reads and writes.
+async fn serve(services: &Services, caller: &Caller, route: Route, action: Action, req: Req) -> Response {
+    let audited = match (&route, &req.method) {
+        (Route::Manifest(name, reference), m) if m != Method::HEAD => Some((name.clone(), reference.clone())),
+        _ => None,
+    };
+    let outcome = match auth::authorize(&services.access, caller, &route, action).await {
+        Ok(()) => route_request(services, caller, route, req).await,
+        Err(e) => Err(e),
+    };
+    let resp = outcome.unwrap_or_else(IntoResponse::into_response);
+    if let Some((name, reference)) = audited {
+        let operation = match action {
+            Action::Push => "create",
+            Action::Delete => "delete",
+            _ => "pull",
+        };
+        let separator = if matches!(reference, berth_core::Reference::Digest(_)) { "@" } else { ":" };
+        let event = AuditEvent {
+            username: caller.principal.name().to_owned(),
+            project: Some(name.project().to_owned()),
+            resource: format!("{name}{separator}{reference}"),
+            resource_type: "artifact",
+            operation,
+            success: resp.status().is_success(),
+            client_address: caller.client_address.clone(),
+        };
+        services.audit.record(event).await;
     }
-    let r = registry;
+    resp
+}
+
+async fn route_request(services: &Services, caller: &Caller, route: Route, req: Req) -> Reply {
+    let r: &Registry = &services.registry;
     match (req.method.clone(), route) {
         (_, Route::Base) => Ok(axum::Json(serde_json::json!({})).into_response()),
         (_, Route::Catalog) => listing::catalog(r, req).await,
@@ -64,7 +108,7 @@ async fn route_request(registry: &Registry, req: Req) -> Reply {
         (_, Route::Manifest(name, reference)) => manifests::get(r, req, name, reference).await,
         (Method::DELETE, Route::Blob(name, d)) => blobs::delete(r, name, d).await,
         (_, Route::Blob(name, d)) => blobs::get(r, req, name, d).await,
-        (_, Route::UploadStart(name)) => uploads::start(r, req, name).await,
+        (_, Route::UploadStart(name)) => uploads::start(services, caller, req, name).await,
         (Method::GET, Route::Upload(name, id)) => uploads::status(r, name, id).await,
         (Method::PATCH, Route::Upload(name, id)) => uploads::patch(r, req, name, id).await,
         (Method::PUT, Route::Upload(name, id)) => uploads::finish(r, req, name, id).await,

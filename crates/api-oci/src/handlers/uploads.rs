@@ -4,7 +4,8 @@
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use berth_core::{Digest, Error, RepoName};
-use berth_services::Registry;
+use berth_services::access::{Caller, RepoAction};
+use berth_services::{Registry, Services};
 use http::{header, StatusCode};
 
 use super::{Reply, Req};
@@ -46,11 +47,18 @@ fn digest_param(req: &Req, key: &str) -> Result<Option<Digest>, ApiError> {
     Ok(req.query(key).map(|d| d.parse::<Digest>()).transpose()?)
 }
 
-pub(super) async fn start(registry: &Registry, req: Req, name: RepoName) -> Reply {
+/// Starts an upload, or mounts a blob from another repository when the
+/// caller may pull from there. A mount that cannot happen (no `from`, no
+/// read access, no such blob) falls back to an upload, as the spec allows.
+pub(super) async fn start(services: &Services, caller: &Caller, req: Req, name: RepoName) -> Reply {
+    let registry = &services.registry;
     if let Some(mount) = digest_param(&req, "mount")? {
-        let from = req.query("from").map(|f| f.parse::<RepoName>()).transpose()?;
-        if registry.mount_blob(&name, &mount, from.as_ref()).await?.is_some() {
-            return Ok(blob_created(&name, &mount));
+        let from = req.query("from").map(|f| f.parse::<RepoName>()).transpose()?.map(RepoName::in_default_project);
+        if let Some(from) = from {
+            let readable = services.access.authorize_repository(caller, &from, RepoAction::Pull).await.is_ok();
+            if readable && registry.mount_blob(&name, &mount, &from).await?.is_some() {
+                return Ok(blob_created(&name, &mount));
+            }
         }
     }
     if let Some(digest) = digest_param(&req, "digest")? {

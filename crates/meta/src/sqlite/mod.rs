@@ -1,6 +1,10 @@
 //! SQLite backend: the zero-setup default. One file, WAL mode.
 
+mod audit;
+mod projects;
 mod registry;
+mod settings;
+mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -41,6 +45,19 @@ impl SqliteMeta {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A LIKE pattern matching values that contain `needle` literally.
+fn like_pattern(needle: Option<&str>) -> String {
+    let mut p = String::from("%");
+    for c in needle.unwrap_or_default().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 fn now() -> i64 {

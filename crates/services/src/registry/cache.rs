@@ -11,12 +11,14 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use berth_core::{Digest, RepoName, Tag};
 use berth_meta::ManifestRecord;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
+
+use crate::ttl::{fresh, timed, Timed};
 
 const TTL: Duration = Duration::from_secs(5);
 /// Memory budget for cached manifest bodies.
@@ -24,12 +26,6 @@ const MANIFEST_BYTES: u64 = 8 * 1024 * 1024;
 const ENTRIES: usize = 10_000;
 
 type Key = (RepoName, String);
-
-#[derive(Clone)]
-struct Timed<T> {
-    value: T,
-    at: Instant,
-}
 
 #[derive(Clone)]
 struct ManifestWeight;
@@ -51,14 +47,6 @@ pub(super) struct HotCache {
 /// The cache's generation when a database read began.
 #[derive(Clone, Copy)]
 pub(super) struct Generation(u64);
-
-fn fresh<T: Clone>(hit: Option<Timed<T>>) -> Option<T> {
-    hit.filter(|t| t.at.elapsed() < TTL).map(|t| t.value)
-}
-
-fn timed<T>(value: T) -> Timed<T> {
-    Timed { value, at: Instant::now() }
-}
 
 impl HotCache {
     pub(super) fn new() -> HotCache {
@@ -99,7 +87,7 @@ impl HotCache {
     }
 
     pub(super) fn tag(&self, repo: &RepoName, tag: &Tag) -> Option<Digest> {
-        fresh(self.tags.get(&(repo.clone(), tag.to_string())))
+        fresh(self.tags.get(&(repo.clone(), tag.to_string())), TTL)
     }
 
     pub(super) fn put_tag(&self, repo: &RepoName, tag: &Tag, digest: &Digest, seen: Generation) {
@@ -113,7 +101,7 @@ impl HotCache {
     }
 
     pub(super) fn manifest(&self, repo: &RepoName, digest: &Digest) -> Option<Arc<ManifestRecord>> {
-        fresh(self.manifests.get(&(repo.clone(), digest.to_string())))
+        fresh(self.manifests.get(&(repo.clone(), digest.to_string())), TTL)
     }
 
     pub(super) fn put_manifest(&self, repo: &RepoName, m: Arc<ManifestRecord>, seen: Generation) {
@@ -129,7 +117,7 @@ impl HotCache {
     }
 
     pub(super) fn link(&self, repo: &RepoName, digest: &Digest) -> Option<u64> {
-        fresh(self.links.get(&(repo.clone(), digest.to_string())))
+        fresh(self.links.get(&(repo.clone(), digest.to_string())), TTL)
     }
 
     pub(super) fn put_link(&self, repo: &RepoName, digest: &Digest, size: u64, seen: Generation) {

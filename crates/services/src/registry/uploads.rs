@@ -23,15 +23,11 @@ impl Registry {
 
     /// Links an already stored blob into `repo` without moving any bytes.
     ///
-    /// With `from`, the blob must be linked in that repository; without,
-    /// any blob the registry stores qualifies. Returns the blob's size, or
-    /// `None` when there is nothing to mount and the client must upload.
-    pub async fn mount_blob(&self, repo: &RepoName, digest: &Digest, from: Option<&RepoName>) -> Result<Option<u64>> {
-        let size = match from {
-            Some(from) => self.meta.linked_blob_size(from, digest).await,
-            None => self.meta.blob_size(digest).await,
-        }
-        .map_err(errors::meta)?;
+    /// The blob must be linked in `from`: knowing a digest alone never
+    /// gives access to content. Returns the blob's size, or `None` when
+    /// there is nothing to mount and the client must upload.
+    pub async fn mount_blob(&self, repo: &RepoName, digest: &Digest, from: &RepoName) -> Result<Option<u64>> {
+        let size = self.meta.linked_blob_size(from, digest).await.map_err(errors::meta)?;
         let Some(size) = size else { return Ok(None) };
         if self.blobs.stat(digest).await.map_err(errors::storage)?.is_none() {
             return Ok(None);

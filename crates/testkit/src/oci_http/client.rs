@@ -8,31 +8,56 @@ use serde_json::Value;
 use super::*;
 
 /// Starts `berth serve` from `bin` (pass `env!("CARGO_BIN_EXE_berth")`) and
-/// returns it with a client pointed at it.
+/// returns it with a client pointed at it, signed in as the system admin.
 pub fn start_registry(bin: &str) -> (crate::Berth, OciClient) {
     let berth = crate::Berth::start(bin).expect("berth starts");
     let client = OciClient::new(&berth.url);
     (berth, client)
 }
 
-/// A registry client bound to one base URL.
+/// The `Authorization` value for the admin, for requests written by hand:
+/// Basic with `ADMIN_USER:ADMIN_PASSWORD` (a test checks they agree).
+pub const ADMIN_AUTHORIZATION: &str = "Basic YWRtaW46QmVydGgtVGVzdC1BZG1pbi0x";
+
+/// A registry client bound to one base URL and one identity.
 #[derive(Clone)]
 pub struct OciClient {
     http: reqwest::Client,
     base: Url,
+    /// Basic credentials sent with every request; `None` is anonymous.
+    credentials: Option<(String, String)>,
 }
 
 impl OciClient {
-    /// A client for `base_url` (e.g. `http://127.0.0.1:5000`). Connections are
-    /// not pooled, so a restarted server never sees a stale socket.
+    /// A client for `base_url` (e.g. `http://127.0.0.1:5000`) signed in as
+    /// the system admin. Connections are not pooled, so a restarted server
+    /// never sees a stale socket.
     pub fn new(base_url: &str) -> OciClient {
+        OciClient::with_credentials(base_url, Some((crate::ADMIN_USER, crate::ADMIN_PASSWORD)))
+    }
+
+    /// A client sending no credentials.
+    pub fn anonymous(base_url: &str) -> OciClient {
+        OciClient::with_credentials(base_url, None)
+    }
+
+    /// A client using `credentials` (username, password) with Basic auth.
+    pub fn with_credentials(base_url: &str, credentials: Option<(&str, &str)>) -> OciClient {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        OciClient { http, base: Url::parse(base_url).expect("base url") }
+        let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
+        OciClient { http, base: Url::parse(base_url).expect("base url"), credentials }
+    }
+
+    /// Creates a project through the management API, asserting 201.
+    pub async fn create_project(&self, name: &str, public: bool) {
+        let body = serde_json::json!({ "project_name": name, "metadata": { "public": public.to_string() } });
+        let resp = self.send(self.request(Method::POST, "/api/v2.0/projects").json(&body)).await;
+        expect_status(resp, 201).await;
     }
 
     /// Resolves a path (`/v2/...`) or a `Location` header, absolute or relative.
@@ -52,7 +77,16 @@ impl OciClient {
 
     /// A request to `path_or_location` for anything the methods below do not cover.
     pub fn request(&self, method: Method, path_or_location: &str) -> RequestBuilder {
-        self.http.request(method, self.url(path_or_location))
+        self.request_url(method, self.url(path_or_location))
+    }
+
+    /// A request to an absolute URL, with this client's credentials.
+    fn request_url(&self, method: Method, url: Url) -> RequestBuilder {
+        let req = self.http.request(method, url);
+        match &self.credentials {
+            Some((user, password)) => req.basic_auth(user, Some(password)),
+            None => req,
+        }
     }
 
     async fn send(&self, req: RequestBuilder) -> Response {
@@ -80,7 +114,7 @@ impl OciClient {
     pub async fn upload_monolithic(&self, repo: &str, blob: &Blob) -> Response {
         let mut url = self.url(&format!("/v2/{repo}/blobs/uploads/"));
         url.query_pairs_mut().append_pair("digest", &blob.digest);
-        let req = self.http.post(url).header("Content-Type", "application/octet-stream");
+        let req = self.request_url(Method::POST, url).header("Content-Type", "application/octet-stream");
         self.send(req.body(blob.bytes.clone())).await
     }
 
@@ -99,7 +133,7 @@ impl OciClient {
     pub async fn finish_upload(&self, location: &str, digest: &str, data: &[u8], range_start: Option<u64>) -> Response {
         let mut url = self.url(location);
         url.query_pairs_mut().append_pair("digest", digest);
-        let mut req = self.http.put(url).header("Content-Type", "application/octet-stream");
+        let mut req = self.request_url(Method::PUT, url).header("Content-Type", "application/octet-stream");
         if let (Some(start), false) = (range_start, data.is_empty()) {
             req = req.header("Content-Range", format!("{start}-{}", start + data.len() as u64 - 1));
         }
@@ -138,7 +172,7 @@ impl OciClient {
         if let Some(from) = from {
             url.query_pairs_mut().append_pair("from", from);
         }
-        self.send(self.http.post(url).header("Content-Length", "0")).await
+        self.send(self.request_url(Method::POST, url).header("Content-Length", "0")).await
     }
 
     /// Asserts that `location` (from a 201) serves exactly `bytes`.
@@ -246,7 +280,7 @@ impl OciClient {
         if let Some(t) = artifact_type {
             url.query_pairs_mut().append_pair("artifactType", t);
         }
-        self.send(self.http.get(url)).await
+        self.send(self.request_url(Method::GET, url)).await
     }
 
     /// Asserts the registry answers `GET /v2/` and still serves `image` intact.
@@ -255,5 +289,16 @@ impl OciClient {
         self.assert_manifest(repo, tag, &image.manifest).await;
         self.assert_blob(repo, &image.config).await;
         self.assert_blob(repo, &image.layer).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn admin_authorization_matches_the_admin_credentials() {
+        use base64::Engine;
+        let pair = format!("{}:{}", crate::ADMIN_USER, crate::ADMIN_PASSWORD);
+        let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+        assert_eq!(super::ADMIN_AUTHORIZATION, expected);
     }
 }

@@ -3,7 +3,9 @@
 
 use berth_core::{Digest, RepoName, Tag};
 
-use crate::{ManifestPut, NewManifest, RegistryMeta};
+mod identity;
+
+use crate::{ManifestPut, Meta, NewManifest, RegistryMeta};
 
 fn repo(s: &str) -> RepoName {
     s.parse().unwrap()
@@ -27,7 +29,7 @@ fn manifest(body: &str, blobs: Vec<Digest>, subject: Option<Digest>, artifact_ty
 }
 
 /// Runs every check against `meta`.
-pub async fn run_all(meta: &dyn RegistryMeta) {
+pub async fn run_all(meta: &dyn Meta) {
     blob_links_are_per_repository(meta).await;
     uploads(meta).await;
     manifests_and_tags(meta).await;
@@ -35,6 +37,7 @@ pub async fn run_all(meta: &dyn RegistryMeta) {
     tag_pagination(meta).await;
     referrers(meta).await;
     repository_listing(meta).await;
+    identity::run_all(meta).await;
 }
 
 async fn blob_links_are_per_repository(meta: &dyn RegistryMeta) {

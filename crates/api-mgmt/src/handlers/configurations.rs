@@ -1,0 +1,55 @@
+//! `/configurations`: system settings (admins only).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::Json;
+use berth_services::settings::SystemSettings;
+use berth_services::Services;
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use super::body;
+use crate::caller::ApiCaller;
+use crate::error::ApiResult;
+
+/// Settings never returned, only written.
+const WRITE_ONLY: [&str; 1] = ["ldap_search_password"];
+
+/// Harbor's shape: each item as `{"value": ..., "editable": true}`.
+fn settings_json(s: &SystemSettings) -> Value {
+    let mut out = Map::new();
+    if let Ok(Value::Object(items)) = serde_json::to_value(s) {
+        for (k, v) in items {
+            if !WRITE_ONLY.contains(&k.as_str()) {
+                out.insert(k, json!({ "value": v, "editable": true }));
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+pub(crate) async fn get(State(s): State<Services>, ApiCaller(_): ApiCaller) -> ApiResult<Json<Value>> {
+    Ok(Json(settings_json(&*s.settings.current().await?)))
+}
+
+pub(crate) async fn update(
+    State(s): State<Services>,
+    ApiCaller(caller): ApiCaller,
+    req: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> ApiResult<StatusCode> {
+    let changes = body(req)?;
+    s.settings.update(&changes).await?;
+    let keys: Vec<&str> = changes.keys().map(String::as_str).collect();
+    s.audit
+        .record(berth_services::audit::AuditEvent {
+            username: caller.principal.name().to_owned(),
+            project: None,
+            resource: keys.join(","),
+            resource_type: "configuration",
+            operation: "update",
+            success: true,
+            client_address: caller.client_address.clone(),
+        })
+        .await;
+    Ok(StatusCode::OK)
+}

@@ -1,0 +1,48 @@
+//! `/ping`, `/health`, `/systeminfo`.
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use berth_services::settings::{AuthMode, ProjectCreation};
+use berth_services::Services;
+use serde_json::json;
+
+use crate::error::ApiResult;
+
+pub(crate) async fn ping() -> &'static str {
+    "Pong"
+}
+
+/// Healthy when the database answers.
+pub(crate) async fn health(State(s): State<Services>) -> impl IntoResponse {
+    let db = if s.settings.current().await.is_ok() { "healthy" } else { "unhealthy" };
+    let overall = if db == "healthy" { "healthy" } else { "unhealthy" };
+    let status = if db == "healthy" { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({
+        "status": overall,
+        "components": [
+            { "name": "core", "status": "healthy" },
+            { "name": "database", "status": db },
+        ],
+    });
+    (status, Json(body))
+}
+
+pub(crate) async fn systeminfo(State(s): State<Services>, headers: http::HeaderMap) -> ApiResult<impl IntoResponse> {
+    let settings = s.settings.current().await?;
+    let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    Ok(Json(json!({
+        "auth_mode": match settings.auth_mode { AuthMode::DbAuth => "db_auth", AuthMode::LdapAuth => "ldap_auth" },
+        "harbor_version": concat!("berth-", env!("CARGO_PKG_VERSION")),
+        "registry_url": host,
+        "external_url": format!("http://{host}"),
+        "project_creation_restriction": match settings.project_creation_restriction {
+            ProjectCreation::Everyone => "everyone",
+            ProjectCreation::AdminOnly => "adminonly",
+        },
+        "self_registration": false,
+        "has_ca_root": false,
+        "read_only": false,
+        "primary_auth_mode": false,
+    })))
+}

@@ -1,0 +1,90 @@
+//! Who is calling `/v2/` and whether they may: credentials from
+//! `Authorization`, the per-route check, and the Bearer challenge that
+//! tells clients where to get a token.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use axum::response::Response;
+use berth_services::access::{Caller, Credentials, RepoAction, TOKEN_SERVICE};
+use berth_services::Access;
+use http::{HeaderMap, HeaderValue, StatusCode};
+
+use crate::error::ApiError;
+use crate::route::{Action, Route};
+
+/// The client's address as the connection shows it.
+pub(crate) fn client_address(extensions: &http::Extensions) -> String {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()
+}
+
+/// Credentials from `Authorization`, if any; unreadable ones are errors.
+pub(crate) fn credentials(headers: &HeaderMap) -> Result<Option<Credentials>, ApiError> {
+    let Some(v) = headers.get(http::header::AUTHORIZATION) else { return Ok(None) };
+    Ok(Some(Credentials::from_header(v.as_bytes())?))
+}
+
+/// Identifies the caller.
+pub(crate) async fn caller(access: &Access, headers: &HeaderMap, ext: &http::Extensions) -> Result<Caller, ApiError> {
+    Ok(access.authenticate(credentials(headers)?, &client_address(ext)).await?)
+}
+
+/// Requires `caller` to be allowed `action` on `route`.
+pub(crate) async fn authorize(access: &Access, caller: &Caller, route: &Route, action: Action) -> Result<(), ApiError> {
+    let repo_action = match action {
+        Action::None => {
+            return match caller.principal {
+                berth_services::access::Principal::Anonymous => {
+                    Err(berth_core::Error::Unauthorized("authentication required".into()).into())
+                }
+                _ => Ok(()),
+            };
+        }
+        Action::Catalog => return Ok(access.authorize_catalog(caller)?),
+        Action::Pull => RepoAction::Pull,
+        Action::Push => RepoAction::Push,
+        Action::Delete => RepoAction::Delete,
+    };
+    let Some(repo) = route.repository() else { return Ok(()) };
+    Ok(access.authorize_repository(caller, repo, repo_action).await?)
+}
+
+/// The scope a client should ask a token for to make this request.
+pub(crate) fn scope_for(route: &Route, action: Action) -> Option<String> {
+    match (route.repository(), action) {
+        (_, Action::Catalog) => Some("registry:catalog:*".into()),
+        (Some(repo), Action::Pull) => Some(format!("repository:{repo}:pull")),
+        (Some(repo), Action::Push) => Some(format!("repository:{repo}:pull,push")),
+        (Some(repo), Action::Delete) => Some(format!("repository:{repo}:delete")),
+        _ => None,
+    }
+}
+
+/// The token endpoint's URL as this client reaches the server.
+pub(crate) fn realm(headers: &HeaderMap, uri: &http::Uri) -> String {
+    let host = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .unwrap_or("localhost");
+    // Only characters a host:port may hold, so the header cannot be bent.
+    let host: String =
+        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
+    let forwarded_https = headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let scheme = if forwarded_https { "https" } else { "http" };
+    format!("{scheme}://{host}/service/token")
+}
+
+/// Adds `WWW-Authenticate: Bearer ...` to a 401 response.
+pub(crate) fn add_challenge(resp: &mut Response, realm: &str, scope: Option<&str>) {
+    if resp.status() != StatusCode::UNAUTHORIZED {
+        return;
+    }
+    let mut challenge = format!(r#"Bearer realm="{realm}",service="{TOKEN_SERVICE}""#);
+    if let Some(scope) = scope {
+        challenge.push_str(&format!(r#",scope="{scope}""#));
+    }
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+    }
+}

@@ -1,0 +1,64 @@
+//! Settings and signing keys in SQLite.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::SqliteMeta;
+use crate::{MetaResult, SettingsMeta, SigningKeyRecord};
+
+#[async_trait]
+impl SettingsMeta for SqliteMeta {
+    async fn settings(&self) -> MetaResult<Vec<(String, String)>> {
+        let rows = sqlx::query("SELECT key, value FROM settings ORDER BY key").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get("key")?, r.try_get("value")?))).collect()
+    }
+
+    async fn put_settings(&self, pairs: &[(String, String)]) -> MetaResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for (k, v) in pairs {
+            sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(k)
+                .bind(v)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn signing_keys(&self) -> MetaResult<Vec<SigningKeyRecord>> {
+        let rows = sqlx::query("SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SigningKeyRecord {
+                    kid: r.try_get("kid")?,
+                    secret: r.try_get("secret")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> MetaResult<()> {
+        sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES (?, ?, ?)")
+            .bind(&key.kid)
+            .bind(&key.secret)
+            .bind(key.created_at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn prune_signing_keys(&self, before: i64) -> MetaResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM signing_keys WHERE created_at < ?
+             AND kid <> (SELECT kid FROM signing_keys ORDER BY created_at DESC, kid LIMIT 1)",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}

@@ -1,0 +1,151 @@
+//! Users, projects, members, settings, signing keys and audit.
+
+use crate::*;
+
+fn user(name: &str, email: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        email: email.into(),
+        realname: format!("{name} person"),
+        comment: String::new(),
+        password_hash: Some("$argon2id$stub".into()),
+        source: UserSource::Local,
+        sysadmin: false,
+    }
+}
+
+pub(super) async fn run_all(meta: &dyn Meta) {
+    users(meta).await;
+    projects_and_members(meta).await;
+    settings_and_keys(meta).await;
+    audit(meta).await;
+}
+
+async fn users(meta: &dyn Meta) {
+    let alice = meta.create_user(&user("alice", "alice@example.com")).await.unwrap().unwrap();
+    assert_eq!(meta.create_user(&user("ALICE", "other@example.com")).await.unwrap(), Err(UserConflict::Username));
+    assert_eq!(meta.create_user(&user("alice2", "Alice@example.com")).await.unwrap(), Err(UserConflict::Email));
+    // Empty emails never collide.
+    meta.create_user(&user("noemail1", "")).await.unwrap().unwrap();
+    meta.create_user(&user("noemail2", "")).await.unwrap().unwrap();
+
+    let found = meta.user_by_name("Alice").await.unwrap().unwrap();
+    assert_eq!((found.id, found.username.as_str(), found.sysadmin), (alice, "alice", false));
+    assert!(meta.set_sysadmin(alice, true).await.unwrap());
+    assert!(meta.set_disabled(alice, true).await.unwrap());
+    assert!(meta.set_password_hash(alice, "$argon2id$new").await.unwrap());
+    let profile = UserProfile { realname: Some("Alice A.".into()), ..Default::default() };
+    assert_eq!(meta.update_user_profile(alice, &profile).await.unwrap(), Ok(true));
+    let u = meta.user_by_id(alice).await.unwrap().unwrap();
+    assert!(u.sysadmin && u.disabled);
+    assert_eq!(
+        (u.password_hash.as_deref(), u.realname.as_str(), u.email.as_str()),
+        (Some("$argon2id$new"), "Alice A.", "alice@example.com")
+    );
+
+    let page = meta.list_users(Some("email"), PageRequest { offset: 1, limit: 10 }).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["noemail2"]);
+    // LIKE wildcards in a filter are taken literally.
+    assert_eq!(meta.list_users(Some("%"), PageRequest::ALL).await.unwrap().total, 0);
+    assert_eq!(meta.count_users().await.unwrap(), 3);
+    assert!(meta.set_sysadmin(alice, false).await.unwrap() && meta.set_disabled(alice, false).await.unwrap());
+    assert!(!meta.set_disabled(999_999, true).await.unwrap());
+}
+
+async fn projects_and_members(meta: &dyn Meta) {
+    let bob = meta.create_user(&user("bob", "bob@example.com")).await.unwrap().unwrap();
+    let carol = meta.create_user(&user("carol", "carol@example.com")).await.unwrap().unwrap();
+    let public = ProjectSettings { public: true, ..Default::default() };
+    let shared = meta.create_project("shared", Some(bob), &public).await.unwrap().unwrap();
+    let secret = meta.create_project("secret", Some(bob), &ProjectSettings::default()).await.unwrap().unwrap();
+    assert_eq!(meta.create_project("secret", None, &public).await.unwrap(), None);
+
+    let p = meta.project_by_name("shared").await.unwrap().unwrap();
+    assert_eq!((p.id, p.owner_name.as_deref(), p.settings.public), (shared, Some("bob"), true));
+
+    let member = meta.add_member(secret, carol, 2).await.unwrap().unwrap();
+    assert_eq!(meta.add_member(secret, carol, 3).await.unwrap(), None);
+    assert_eq!(meta.member_role("secret", carol).await.unwrap(), Some(2));
+    assert_eq!(meta.member_role("shared", carol).await.unwrap(), None);
+    assert!(meta.update_member_role(secret, member, 4).await.unwrap());
+    assert!(!meta.update_member_role(shared, member, 4).await.unwrap(), "member id belongs to another project");
+    let m = meta.member(secret, member).await.unwrap().unwrap();
+    assert_eq!((m.username.as_str(), m.role), ("carol", 4));
+    assert_eq!(meta.list_members(secret, Some("car"), PageRequest::ALL).await.unwrap().total, 1);
+
+    let visible = |user| ProjectFilter { visible_to: Some(user), ..Default::default() };
+    let names = |p: Paged<ProjectRecord>| p.items.into_iter().map(|p| p.name).collect::<Vec<_>>();
+    assert_eq!(names(meta.list_projects(&visible(carol), PageRequest::ALL).await.unwrap()), ["secret", "shared"]);
+    let stranger = meta.create_user(&user("dave", "dave@example.com")).await.unwrap().unwrap();
+    assert_eq!(names(meta.list_projects(&visible(stranger), PageRequest::ALL).await.unwrap()), ["shared"]);
+    let private_only = ProjectFilter { public: Some(false), ..Default::default() };
+    assert_eq!(names(meta.list_projects(&private_only, PageRequest::ALL).await.unwrap()), ["secret"]);
+
+    let repo: berth_core::RepoName = "secret/app".parse().unwrap();
+    meta.link_blob(&repo, &berth_core::Digest::sha256_of(b"x"), 1).await.unwrap();
+    let lookalike: berth_core::RepoName = "secret-other/app".parse().unwrap();
+    meta.link_blob(&lookalike, &berth_core::Digest::sha256_of(b"x"), 1).await.unwrap();
+    assert_eq!(meta.count_project_repositories("secret").await.unwrap(), 1);
+    assert_eq!(meta.count_project_repositories("shared").await.unwrap(), 0);
+
+    let changed = ProjectSettings { auto_scan: true, severity: "high".into(), ..Default::default() };
+    assert!(meta.update_project_settings(shared, &changed).await.unwrap());
+    assert_eq!(meta.project_by_id(shared).await.unwrap().unwrap().settings, changed);
+
+    assert!(meta.remove_member(secret, member).await.unwrap());
+    assert_eq!(meta.member_role("secret", carol).await.unwrap(), None);
+    meta.add_member(shared, carol, 1).await.unwrap().unwrap();
+    assert!(meta.delete_user(carol).await.unwrap());
+    assert_eq!(meta.list_members(shared, None, PageRequest::ALL).await.unwrap().total, 0);
+    assert!(meta.delete_project(shared).await.unwrap());
+    assert_eq!(meta.project_by_name("shared").await.unwrap(), None);
+}
+
+async fn settings_and_keys(meta: &dyn Meta) {
+    assert!(meta.settings().await.unwrap().is_empty());
+    let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+    meta.put_settings(&[pair("b", "1"), pair("a", "2")]).await.unwrap();
+    meta.put_settings(&[pair("b", "3")]).await.unwrap();
+    assert_eq!(meta.settings().await.unwrap(), [pair("a", "2"), pair("b", "3")]);
+
+    let key = |kid: &str, at| SigningKeyRecord { kid: kid.into(), secret: vec![7; 32], created_at: at };
+    meta.add_signing_key(&key("old", 100)).await.unwrap();
+    meta.add_signing_key(&key("new", 200)).await.unwrap();
+    let kids = |keys: Vec<SigningKeyRecord>| keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
+    assert_eq!(kids(meta.signing_keys().await.unwrap()), ["new", "old"]);
+    assert_eq!(meta.prune_signing_keys(1_000).await.unwrap(), 1, "the newest key always stays");
+    assert_eq!(kids(meta.signing_keys().await.unwrap()), ["new"]);
+}
+
+async fn audit(meta: &dyn Meta) {
+    let entry = |at, user: &str, op: &str, resource: &str| AuditEntry {
+        id: 0,
+        at,
+        username: user.into(),
+        project: Some("proj".into()),
+        resource: resource.into(),
+        resource_type: "artifact".into(),
+        operation: op.into(),
+        success: true,
+        client_address: "127.0.0.1".into(),
+    };
+    meta.append_audit(&[
+        entry(10, "alice", "push", "proj/app:v1"),
+        entry(20, "bob", "pull", "proj/app:v1"),
+        entry(30, "alice", "delete", "proj/other:v2"),
+    ])
+    .await
+    .unwrap();
+    let all = meta.search_audit(&AuditQuery::default(), PageRequest::ALL).await.unwrap();
+    assert_eq!(all.items.iter().map(|e| e.at).collect::<Vec<_>>(), [30, 20, 10], "newest first");
+    let q = AuditQuery { username: Some("alice".into()), resource: Some("app".into()), ..Default::default() };
+    let hits = meta.search_audit(&q, PageRequest::ALL).await.unwrap();
+    assert_eq!((hits.total, hits.items[0].operation.as_str()), (1, "push"));
+    let q = AuditQuery { from: Some(15), to: Some(30), ..Default::default() };
+    assert_eq!(meta.search_audit(&q, PageRequest { offset: 0, limit: 1 }).await.unwrap().total, 2);
+    let q = AuditQuery { username: Some("x' OR '1'='1".into()), ..Default::default() };
+    assert_eq!(meta.search_audit(&q, PageRequest::ALL).await.unwrap().total, 0);
+    assert_eq!(meta.purge_audit(25).await.unwrap(), 2);
+    assert_eq!(meta.search_audit(&AuditQuery::default(), PageRequest::ALL).await.unwrap().total, 1);
+}

@@ -1,0 +1,105 @@
+//! Registry tokens (Docker token authentication): issuing tokens that
+//! carry exactly the granted actions, and checking presented ones.
+
+use std::sync::Arc;
+
+use berth_auth::{Claims, Issued, Scope, SigningKey};
+use berth_core::{Error, RepoName, Result};
+use berth_meta::SigningKeyRecord;
+
+use super::{Access, Caller, Principal};
+use crate::{errors, unix_now};
+
+/// The `iss` of every token this server issues.
+pub const TOKEN_ISSUER: &str = "berth-token-service";
+/// The `service` clients name when asking for a token, and the tokens' `aud`.
+pub const TOKEN_SERVICE: &str = "berth-registry";
+
+impl Access {
+    /// Signing keys, newest first, creating the first one if none exists.
+    pub(crate) async fn signing_keys(&self, reload: bool) -> Result<Arc<Vec<SigningKey>>> {
+        if !reload {
+            if let Some(keys) = self.keys.get(&()) {
+                return Ok(keys);
+            }
+        }
+        let mut stored = self.meta.signing_keys().await.map_err(errors::meta)?;
+        if stored.is_empty() {
+            self.rotate_signing_key().await?;
+            stored = self.meta.signing_keys().await.map_err(errors::meta)?;
+        }
+        let keys: Arc<Vec<SigningKey>> =
+            Arc::new(stored.into_iter().map(|k| SigningKey::from_parts(k.kid, k.secret)).collect());
+        self.keys.insert((), keys.clone());
+        Ok(keys)
+    }
+
+    /// Starts signing with a new key. Older keys keep verifying until the
+    /// longest token lifetime has passed, then are pruned.
+    pub async fn rotate_signing_key(&self) -> Result<()> {
+        let key = SigningKey::generate();
+        let record = SigningKeyRecord { kid: key.kid.clone(), secret: key.secret().to_vec(), created_at: unix_now() };
+        self.meta.add_signing_key(&record).await.map_err(errors::meta)?;
+        let max_lifetime = self.settings.current().await?.token_expiration as i64 * 60;
+        self.meta.prune_signing_keys(unix_now() - max_lifetime - 60).await.map_err(errors::meta)?;
+        self.keys.clear();
+        Ok(())
+    }
+
+    /// A token for `caller` holding the granted part of each requested scope.
+    pub async fn issue_token(&self, caller: &Caller, requested: &[Scope]) -> Result<Issued> {
+        let mut access = Vec::new();
+        for scope in requested {
+            let (name, actions) = self.granted_actions(&caller.principal, scope).await?;
+            if !actions.is_empty() {
+                access.push(Scope { kind: scope.kind.clone(), name, actions });
+            }
+        }
+        let keys = self.signing_keys(false).await?;
+        let key = keys.first().ok_or_else(|| Error::internal("no signing key"))?;
+        let ttl = self.settings.current().await?.token_expiration * 60;
+        let subject = match &caller.principal {
+            Principal::Anonymous => "",
+            Principal::User(a) => &a.username,
+        };
+        berth_auth::issue(key, TOKEN_ISSUER, TOKEN_SERVICE, subject, access, ttl, unix_now() as u64)
+            .map_err(Error::internal)
+    }
+
+    /// The name as the registry will see it (`alpine` is `library/alpine`)
+    /// and the actions granted on it.
+    async fn granted_actions(&self, who: &Principal, scope: &Scope) -> Result<(String, Vec<String>)> {
+        let none = || (scope.name.clone(), vec![]);
+        match scope.kind.as_str() {
+            "repository" => {
+                // Scopes for names that cannot exist are ignored, not errors,
+                // as the token specification asks.
+                let Ok(name) = scope.name.parse::<RepoName>() else { return Ok(none()) };
+                let name = name.in_default_project();
+                let standing = self.project_access(who, name.project()).await?;
+                let actions = standing.map(|s| s.repository_grant().filter(&scope.actions)).unwrap_or_default();
+                Ok((name.as_str().to_owned(), actions))
+            }
+            "registry" if scope.name == "catalog" && who.is_sysadmin() => {
+                Ok((scope.name.clone(), scope.actions.iter().filter(|a| *a == "*").cloned().collect()))
+            }
+            _ => Ok(none()),
+        }
+    }
+
+    /// Checks a presented token and returns its claims.
+    pub(crate) async fn verify_token(&self, token: &str) -> Result<Claims> {
+        let keys = self.signing_keys(false).await?;
+        let now = unix_now() as u64;
+        match berth_auth::verify(&keys, token, TOKEN_ISSUER, TOKEN_SERVICE, now) {
+            Ok(claims) => Ok(claims),
+            // Another node may have rotated the key moments ago.
+            Err(_) if keys.len() < 8 => {
+                let keys = self.signing_keys(true).await?;
+                berth_auth::verify(&keys, token, TOKEN_ISSUER, TOKEN_SERVICE, now)
+                    .map_err(|e| Error::Unauthorized(e.to_string()))
+            }
+            Err(e) => Err(Error::Unauthorized(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The audit log: every significant action, who did it, from where and
+//! whether it succeeded. Entries are written in batches by a background
+//! task so recording never adds a database write to the request path.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_core::Result;
+use berth_meta::{AuditEntry, AuditQuery, Meta, PageRequest, Paged};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{errors, unix_now};
+
+const QUEUE: usize = 8192;
+const BATCH: usize = 512;
+const LINGER: Duration = Duration::from_millis(200);
+
+/// One action to record.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub username: String,
+    pub project: Option<String>,
+    pub resource: String,
+    pub resource_type: &'static str,
+    pub operation: &'static str,
+    pub success: bool,
+    pub client_address: String,
+}
+
+enum Msg {
+    Record(AuditEvent),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Records and searches audit entries.
+#[derive(Clone)]
+pub struct Audit {
+    meta: Arc<dyn Meta>,
+    tx: mpsc::Sender<Msg>,
+}
+
+impl Audit {
+    /// Starts the background writer; it ends when every `Audit` is dropped.
+    pub fn start(meta: Arc<dyn Meta>) -> Audit {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(meta.clone(), rx));
+        Audit { meta, tx }
+    }
+
+    /// Queues an entry. Waits only if the writer is far behind, so that
+    /// entries are delayed rather than lost.
+    pub async fn record(&self, event: AuditEvent) {
+        if self.tx.send(Msg::Record(event)).await.is_err() {
+            tracing::error!("audit writer has stopped; entry not recorded");
+        }
+    }
+
+    /// Waits until everything queued so far is stored.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    pub async fn search(&self, query: &AuditQuery, page: PageRequest) -> Result<Paged<AuditEntry>> {
+        self.meta.search_audit(query, page).await.map_err(errors::meta)
+    }
+
+    /// Deletes entries older than `retention_hours`; returns how many.
+    pub async fn purge(&self, retention_hours: u64) -> Result<u64> {
+        let before = unix_now() - (retention_hours as i64).saturating_mul(3600);
+        self.meta.purge_audit(before).await.map_err(errors::meta)
+    }
+}
+
+async fn write_batches(meta: Arc<dyn Meta>, mut rx: mpsc::Receiver<Msg>) {
+    let mut batch: Vec<AuditEntry> = Vec::new();
+    let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        let deadline = tokio::time::Instant::now() + LINGER;
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Record(e) => batch.push(entry(e)),
+                Msg::Flush(w) => waiters.push(w),
+            }
+            if batch.len() >= BATCH || !waiters.is_empty() {
+                break;
+            }
+            next = tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten();
+        }
+        if !batch.is_empty() {
+            if let Err(e) = meta.append_audit(&batch).await {
+                tracing::error!(error = %e, entries = batch.len(), "writing audit entries failed");
+            }
+            batch.clear();
+        }
+        for w in waiters.drain(..) {
+            let _ = w.send(());
+        }
+    }
+}
+
+fn entry(e: AuditEvent) -> AuditEntry {
+    AuditEntry {
+        id: 0,
+        at: unix_now(),
+        username: e.username,
+        project: e.project,
+        resource: e.resource,
+        resource_type: e.resource_type.to_owned(),
+        operation: e.operation.to_owned(),
+        success: e.success,
+        client_address: e.client_address,
+    }
+}

@@ -1,0 +1,253 @@
+//! Projects and their members.
+
+use std::sync::Arc;
+
+use berth_auth::{Act, Resource, Role};
+use berth_core::{Error, RepoName, Result};
+use berth_meta::{MemberRecord, Meta, PageRequest, Paged, ProjectFilter, ProjectRecord, ProjectSettings};
+
+use crate::access::{Access, Caller, Principal, ProjectAccess};
+use crate::audit::{Audit, AuditEvent};
+use crate::errors;
+use crate::settings::{ProjectCreation, Settings};
+
+/// Project use cases.
+#[derive(Clone)]
+pub struct Projects {
+    meta: Arc<dyn Meta>,
+    access: Access,
+    settings: Settings,
+    audit: Audit,
+}
+
+/// A project as shown to one caller.
+#[derive(Debug, Clone)]
+pub struct ProjectView {
+    pub project: ProjectRecord,
+    pub repo_count: u64,
+    /// The caller's own role, if a member.
+    pub current_user_role: Option<Role>,
+}
+
+/// A user named in a request, by name or by id.
+#[derive(Debug, Clone)]
+pub enum UserRef {
+    Name(String),
+    Id(i64),
+}
+
+impl std::fmt::Display for UserRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserRef::Name(n) => write!(f, "'{n}'"),
+            UserRef::Id(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+fn check_project_name(name: &str) -> Result<()> {
+    let valid = !name.contains('/') && name.len() <= 255 && name.parse::<RepoName>().is_ok();
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "invalid project name '{}': use 1-255 lowercase letters, digits and single '.', '_' or '-' between them",
+            name.chars().take(64).collect::<String>()
+        )))
+    }
+}
+
+fn not_found(name: &str) -> Error {
+    Error::NotFound(format!("project '{name}' not found"))
+}
+
+impl Projects {
+    pub fn new(meta: Arc<dyn Meta>, access: Access, settings: Settings, audit: Audit) -> Projects {
+        Projects { meta, access, settings, audit }
+    }
+
+    async fn record(&self, caller: &Caller, project: &str, resource: String, kind: &'static str, op: &'static str) {
+        let event = AuditEvent {
+            username: caller.principal.name().to_owned(),
+            project: Some(project.to_owned()),
+            resource,
+            resource_type: kind,
+            operation: op,
+            success: true,
+            client_address: caller.client_address.clone(),
+        };
+        self.audit.record(event).await;
+    }
+
+    /// Resolves Harbor's `project_name_or_id` path parameter.
+    async fn find(&self, name_or_id: &str) -> Result<ProjectRecord> {
+        let by_id = match name_or_id.parse::<i64>() {
+            Ok(id) => self.meta.project_by_id(id).await.map_err(errors::meta)?,
+            Err(_) => None,
+        };
+        let found = match by_id {
+            Some(p) => Some(p),
+            None => self.meta.project_by_name(name_or_id).await.map_err(errors::meta)?,
+        };
+        found.ok_or_else(|| not_found(name_or_id))
+    }
+
+    /// The name of the project a `project_name_or_id` parameter refers to.
+    pub async fn resolve_name(&self, name_or_id: &str) -> Result<String> {
+        Ok(self.find(name_or_id).await?.name)
+    }
+
+    /// Finds a project and requires the caller's permission in it.
+    async fn authorized(
+        &self,
+        caller: &Caller,
+        name_or_id: &str,
+        resource: Resource,
+        act: Act,
+    ) -> Result<(ProjectRecord, ProjectAccess)> {
+        let p = self.find(name_or_id).await?;
+        let standing = self.access.require(&caller.principal, &p.name, resource, act).await?;
+        Ok((p, standing))
+    }
+
+    pub async fn create(&self, caller: &Caller, name: &str, settings: ProjectSettings) -> Result<ProjectRecord> {
+        let Some(me) = caller.principal.account() else {
+            return Err(Error::Unauthorized("authentication required".into()));
+        };
+        let restriction = self.settings.current().await?.project_creation_restriction;
+        if restriction == ProjectCreation::AdminOnly && !me.sysadmin {
+            return Err(Error::Denied("only system administrators may create projects".into()));
+        }
+        check_project_name(name)?;
+        let id = self
+            .meta
+            .create_project(name, Some(me.id), &settings)
+            .await
+            .map_err(errors::meta)?
+            .ok_or_else(|| Error::Conflict(format!("project '{name}' already exists")))?;
+        self.meta.add_member(id, me.id, Role::ProjectAdmin.harbor_id()).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, name, name.to_owned(), "project", "create").await;
+        self.meta.project_by_id(id).await.map_err(errors::meta)?.ok_or_else(|| not_found(name))
+    }
+
+    pub async fn get(&self, caller: &Caller, name_or_id: &str) -> Result<ProjectView> {
+        let (project, standing) = self.authorized(caller, name_or_id, Resource::Project, Act::Read).await?;
+        self.view(project, &standing, caller).await
+    }
+
+    async fn view(&self, project: ProjectRecord, _: &ProjectAccess, caller: &Caller) -> Result<ProjectView> {
+        let repo_count = self.meta.count_project_repositories(&project.name).await.map_err(errors::meta)?;
+        let current_user_role = match caller.principal.account() {
+            Some(a) => self.meta.member_role(&project.name, a.id).await.map_err(errors::meta)?,
+            None => None,
+        };
+        Ok(ProjectView { project, repo_count, current_user_role: current_user_role.and_then(Role::from_harbor_id) })
+    }
+
+    /// Projects the caller can see: all for admins, public and own for others.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        mut filter: ProjectFilter,
+        page: PageRequest,
+    ) -> Result<Paged<ProjectView>> {
+        filter.visible_to = match &caller.principal {
+            p if p.is_sysadmin() => None,
+            Principal::User(a) => Some(a.id),
+            Principal::Anonymous => {
+                filter.public = Some(true);
+                None
+            }
+        };
+        let listed = self.meta.list_projects(&filter, page).await.map_err(errors::meta)?;
+        let mut items = Vec::with_capacity(listed.items.len());
+        for project in listed.items {
+            let standing = ProjectAccess { project_id: project.id, sysadmin: false, role: None };
+            items.push(self.view(project, &standing, caller).await?);
+        }
+        Ok(Paged { items, total: listed.total })
+    }
+
+    pub async fn update(&self, caller: &Caller, name_or_id: &str, settings: ProjectSettings) -> Result<()> {
+        let (p, _) = self.authorized(caller, name_or_id, Resource::Project, Act::Update).await?;
+        self.meta.update_project_settings(p.id, &settings).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, &p.name, p.name.clone(), "project", "update").await;
+        Ok(())
+    }
+
+    /// Deletes an empty project.
+    pub async fn delete(&self, caller: &Caller, name_or_id: &str) -> Result<()> {
+        let (p, _) = self.authorized(caller, name_or_id, Resource::Project, Act::Delete).await?;
+        let repos = self.meta.count_project_repositories(&p.name).await.map_err(errors::meta)?;
+        if repos > 0 {
+            return Err(Error::PreconditionFailed(format!(
+                "project '{}' still holds {repos} repositories; delete them first",
+                p.name
+            )));
+        }
+        self.meta.delete_project(p.id).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, &p.name, p.name.clone(), "project", "delete").await;
+        Ok(())
+    }
+
+    pub async fn members(
+        &self,
+        caller: &Caller,
+        name_or_id: &str,
+        name: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Paged<MemberRecord>> {
+        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::List).await?;
+        self.meta.list_members(p.id, name, page).await.map_err(errors::meta)
+    }
+
+    pub async fn member(&self, caller: &Caller, name_or_id: &str, member_id: i64) -> Result<MemberRecord> {
+        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::Read).await?;
+        self.meta
+            .member(p.id, member_id)
+            .await
+            .map_err(errors::meta)?
+            .ok_or_else(|| Error::NotFound("member not found".into()))
+    }
+
+    /// Adds an existing user as a member with `role`.
+    pub async fn add_member(&self, caller: &Caller, name_or_id: &str, user: UserRef, role: Role) -> Result<i64> {
+        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::Create).await?;
+        let found = match &user {
+            UserRef::Name(name) => self.meta.user_by_name(name).await,
+            UserRef::Id(id) => self.meta.user_by_id(*id).await,
+        };
+        let user = found.map_err(errors::meta)?.ok_or_else(|| Error::NotFound(format!("user {user} not found")))?;
+        let id = self
+            .meta
+            .add_member(p.id, user.id, role.harbor_id())
+            .await
+            .map_err(errors::meta)?
+            .ok_or_else(|| Error::Conflict(format!("'{}' is already a member of '{}'", user.username, p.name)))?;
+        self.access.invalidate();
+        let resource = format!("{}:{}", user.username, role.name());
+        self.record(caller, &p.name, resource, "member", "create").await;
+        Ok(id)
+    }
+
+    pub async fn update_member(&self, caller: &Caller, name_or_id: &str, member_id: i64, role: Role) -> Result<()> {
+        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::Update).await?;
+        let m = self.member(caller, name_or_id, member_id).await?;
+        self.meta.update_member_role(p.id, member_id, role.harbor_id()).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, &p.name, format!("{}:{}", m.username, role.name()), "member", "update").await;
+        Ok(())
+    }
+
+    pub async fn remove_member(&self, caller: &Caller, name_or_id: &str, member_id: i64) -> Result<()> {
+        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::Delete).await?;
+        let m = self.member(caller, name_or_id, member_id).await?;
+        self.meta.remove_member(p.id, member_id).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, &p.name, m.username, "member", "delete").await;
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! System-wide settings, stored in the database under Harbor's
+//! configuration names so every node sees the same values.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use berth_core::{Error, Result};
+use berth_meta::Meta;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::errors;
+use crate::ttl::TtlCache;
+
+/// How long a node trusts its copy of the settings.
+const TTL: Duration = Duration::from_secs(5);
+
+/// Where passwords are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMode {
+    DbAuth,
+    LdapAuth,
+}
+
+/// Who may create projects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectCreation {
+    Everyone,
+    AdminOnly,
+}
+
+/// Every system setting, with Harbor's names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SystemSettings {
+    pub auth_mode: AuthMode,
+    /// Lifetime of registry tokens, in minutes.
+    pub token_expiration: u64,
+    pub project_creation_restriction: ProjectCreation,
+    /// Audit entries older than this many hours are purged.
+    pub audit_retention_hour: u64,
+    pub ldap_url: String,
+    pub ldap_base_dn: String,
+    pub ldap_filter: String,
+    pub ldap_uid: String,
+    /// 0 base, 1 one level, 2 subtree.
+    pub ldap_scope: u8,
+    pub ldap_search_dn: String,
+    /// Never returned by the API.
+    pub ldap_search_password: String,
+    pub ldap_timeout: u64,
+    pub ldap_verify_cert: bool,
+    pub ldap_group_base_dn: String,
+    pub ldap_group_search_filter: String,
+    pub ldap_group_attribute_name: String,
+    /// Members of this group are system admins.
+    pub ldap_group_admin_dn: String,
+    pub ldap_group_membership_attribute: String,
+}
+
+impl Default for SystemSettings {
+    fn default() -> Self {
+        SystemSettings {
+            auth_mode: AuthMode::DbAuth,
+            token_expiration: 30,
+            project_creation_restriction: ProjectCreation::Everyone,
+            audit_retention_hour: 24 * 30,
+            ldap_url: String::new(),
+            ldap_base_dn: String::new(),
+            ldap_filter: String::new(),
+            ldap_uid: "uid".into(),
+            ldap_scope: 2,
+            ldap_search_dn: String::new(),
+            ldap_search_password: String::new(),
+            ldap_timeout: 5,
+            ldap_verify_cert: true,
+            ldap_group_base_dn: String::new(),
+            ldap_group_search_filter: String::new(),
+            ldap_group_attribute_name: "cn".into(),
+            ldap_group_admin_dn: String::new(),
+            ldap_group_membership_attribute: "memberof".into(),
+        }
+    }
+}
+
+/// Reads and changes the system settings.
+#[derive(Clone)]
+pub struct Settings {
+    meta: Arc<dyn Meta>,
+    cache: Arc<TtlCache<(), Arc<SystemSettings>>>,
+}
+
+impl Settings {
+    pub fn new(meta: Arc<dyn Meta>) -> Settings {
+        Settings { meta, cache: Arc::new(TtlCache::new(1, TTL)) }
+    }
+
+    /// The current settings; at most a few seconds old.
+    pub async fn current(&self) -> Result<Arc<SystemSettings>> {
+        if let Some(s) = self.cache.get(&()) {
+            return Ok(s);
+        }
+        let mut merged = match serde_json::to_value(SystemSettings::default()) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        for (key, text) in self.meta.settings().await.map_err(errors::meta)? {
+            if let (true, Ok(v)) = (merged.contains_key(&key), serde_json::from_str::<Value>(&text)) {
+                merged.insert(key, v);
+            }
+        }
+        let settings: SystemSettings = serde_json::from_value(Value::Object(merged)).map_err(Error::internal)?;
+        let settings = Arc::new(settings);
+        self.cache.insert((), settings.clone());
+        Ok(settings)
+    }
+
+    /// Applies `changes` (a JSON object of setting names to values) after
+    /// checking every name and type; nothing is stored if any is wrong.
+    pub async fn update(&self, changes: &Map<String, Value>) -> Result<SystemSettings> {
+        let current = self.current().await?;
+        let mut merged = match serde_json::to_value(current.as_ref()) {
+            Ok(Value::Object(m)) => m,
+            _ => return Err(Error::internal("settings do not serialize to an object")),
+        };
+        for (key, value) in changes {
+            if !merged.contains_key(key) {
+                return Err(Error::Invalid(format!("unknown configuration item '{key}'")));
+            }
+            merged.insert(key.clone(), value.clone());
+        }
+        let updated: SystemSettings = serde_json::from_value(Value::Object(merged))
+            .map_err(|e| Error::Invalid(format!("invalid configuration value: {e}")))?;
+        if updated.auth_mode != current.auth_mode && self.meta.count_users().await.map_err(errors::meta)? > 1 {
+            return Err(Error::PreconditionFailed(
+                "the authentication mode can only be changed while no user other than admin exists".into(),
+            ));
+        }
+        if updated.token_expiration == 0 {
+            return Err(Error::Invalid("token_expiration must be at least 1 minute".into()));
+        }
+        let pairs: Vec<(String, String)> = changes.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        self.meta.put_settings(&pairs).await.map_err(errors::meta)?;
+        self.cache.clear();
+        Ok(updated)
+    }
+}
