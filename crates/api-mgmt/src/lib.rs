@@ -4,19 +4,21 @@
 mod caller;
 mod error;
 mod handlers;
+#[cfg(test)]
+mod openapi_check;
 mod page;
 mod permission;
 mod query;
 
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, head, post, put, MethodRouter};
+use axum::routing::{delete, get, head, patch, post, put, MethodRouter};
 use axum::Router;
 use berth_auth::{Act, Resource};
 use berth_services::Services;
 
 pub use permission::Permission;
 
-use handlers::{audit, configurations, members, projects, system, users};
+use handlers::{audit, configurations, members, projects, repositories, robots, system, users};
 
 /// The base path of the management API.
 pub const BASE: &str = "/api/v2.0";
@@ -30,6 +32,12 @@ pub struct Endpoint {
     pub permission: Permission,
 }
 
+const REPO: &str = "/projects/{project_name_or_id}/repositories/{repository_name}";
+const ARTIFACTS: &str = "/projects/{project_name_or_id}/repositories/{repository_name}/artifacts";
+const ARTIFACT: &str = "/projects/{project_name_or_id}/repositories/{repository_name}/artifacts/{reference}";
+const TAGS: &str = "/projects/{project_name_or_id}/repositories/{repository_name}/artifacts/{reference}/tags";
+const TAG: &str = "/projects/{project_name_or_id}/repositories/{repository_name}/artifacts/{reference}/tags/{tag_name}";
+
 /// Every endpoint with its handler. The permission is enforced before the
 /// handler runs.
 fn table() -> Vec<(Endpoint, MethodRouter<Services>)> {
@@ -40,6 +48,7 @@ fn table() -> Vec<(Endpoint, MethodRouter<Services>)> {
         (e("GET", "/ping", Anyone), get(system::ping)),
         (e("GET", "/health", Anyone), get(system::health)),
         (e("GET", "/systeminfo", Anyone), get(system::systeminfo)),
+        (e("GET", "/openapi.json", Anyone), get(handlers::openapi::document)),
         (e("GET", "/users", SystemAdmin), get(users::list)),
         (e("POST", "/users", SystemAdmin), post(users::create)),
         (e("GET", "/users/current", SignedIn), get(users::current)),
@@ -77,8 +86,30 @@ fn table() -> Vec<(Endpoint, MethodRouter<Services>)> {
         ),
         (e("GET", "/projects/{project_name_or_id}/logs", project(Resource::Log, Act::List)), get(audit::project_logs)),
         (e("GET", "/audit-logs", SystemAdmin), get(audit::list)),
+        (e("GET", "/search", Anyone), get(repositories::search)),
+        (
+            e("GET", "/projects/{project_name_or_id}/repositories", project(Resource::Repository, Act::List)),
+            get(repositories::list),
+        ),
+        (e("GET", REPO, project(Resource::Repository, Act::Read)), get(repositories::get)),
+        (e("DELETE", REPO, project(Resource::Repository, Act::Delete)), delete(repositories::delete)),
+        (e("GET", ARTIFACTS, project(Resource::Artifact, Act::List)), get(repositories::artifacts)),
+        (e("GET", ARTIFACT, project(Resource::Artifact, Act::Read)), get(repositories::artifact)),
+        (e("DELETE", ARTIFACT, project(Resource::Artifact, Act::Delete)), delete(repositories::delete_artifact)),
+        (e("GET", TAGS, project(Resource::Tag, Act::List)), get(repositories::tags)),
+        (e("POST", TAGS, project(Resource::Tag, Act::Create)), post(repositories::create_tag)),
+        (e("DELETE", TAG, project(Resource::Tag, Act::Delete)), delete(repositories::delete_tag)),
         (e("GET", "/configurations", SystemAdmin), get(configurations::get)),
         (e("PUT", "/configurations", SystemAdmin), put(configurations::update)),
+        (e("POST", "/ldap/ping", SystemAdmin), post(configurations::ldap_ping)),
+        // Robots belong to a project named in the body (or to the system):
+        // the service checks the robot permission at that level.
+        (e("GET", "/robots", SignedIn), get(robots::list)),
+        (e("POST", "/robots", SignedIn), post(robots::create)),
+        (e("GET", "/robots/{robot_id}", SignedIn), get(robots::get)),
+        (e("PUT", "/robots/{robot_id}", SignedIn), put(robots::update)),
+        (e("PATCH", "/robots/{robot_id}", SignedIn), patch(robots::refresh)),
+        (e("DELETE", "/robots/{robot_id}", SignedIn), delete(robots::delete)),
     ]
 }
 

@@ -51,10 +51,8 @@ pub(crate) async fn enforce(
     let anonymous = matches!(caller.principal, Principal::Anonymous);
     let verdict = match permission {
         Permission::Anyone => Ok(()),
-        _ if anonymous => Err(Error::Unauthorized("authentication required".into())),
-        Permission::SignedIn => Ok(()),
-        Permission::SystemAdmin if caller.principal.is_sysadmin() => Ok(()),
-        Permission::SystemAdmin => Err(Error::Denied("only system administrators may do this".into())),
+        // Public projects are readable without signing in: `require` decides,
+        // asking anonymous callers to sign in where the project is private.
         Permission::Project(resource, act) => {
             let project = params.iter().find(|(k, _)| *k == "project_name_or_id").map(|(_, v)| v.to_owned());
             match project {
@@ -65,6 +63,10 @@ pub(crate) async fn enforce(
                 },
             }
         }
+        _ if anonymous => Err(Error::Unauthorized("authentication required".into())),
+        Permission::SignedIn => Ok(()),
+        Permission::SystemAdmin if caller.principal.is_sysadmin() => Ok(()),
+        Permission::SystemAdmin => Err(Error::Denied("only system administrators may do this".into())),
     };
     match verdict {
         Ok(()) => next.run(request).await,

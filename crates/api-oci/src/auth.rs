@@ -35,7 +35,7 @@ pub(crate) async fn authorize(access: &Access, caller: &Caller, route: &Route, a
         Action::None => {
             return match caller.principal {
                 berth_services::access::Principal::Anonymous => {
-                    Err(berth_core::Error::Unauthorized("authentication required".into()).into())
+                    Err(berth_core::Error::Unauthorized("sign in to use this registry".into()).into())
                 }
                 _ => Ok(()),
             };

@@ -38,7 +38,7 @@ pub(crate) async fn token(State(services): State<Services>, request: Request) ->
         }
     };
     // `docker login` asks for a token with no scope: that is the sign-in.
-    if scopes.is_empty() && caller.principal.account().is_some() {
+    if scopes.is_empty() && !matches!(caller.principal, berth_services::access::Principal::Anonymous) {
         let event = login_event(caller.principal.name().to_owned(), caller.client_address.clone(), true);
         services.audit.record(event).await;
     }

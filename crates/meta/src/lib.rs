@@ -4,26 +4,30 @@
 //!
 //! All SQL in Berth lives in this crate.
 
+mod artifacts;
 mod audit;
 mod error;
 mod page;
 mod projects;
 mod registry;
+mod robots;
 mod settings;
 pub mod sqlite;
 #[cfg(any(test, feature = "test-suite"))]
 pub mod suite;
 mod users;
 
+pub use artifacts::{ArtifactMeta, ArtifactRecord, PullRecord, RepositoryRecord, TagRecord};
 pub use audit::{AuditEntry, AuditMeta, AuditQuery};
 pub use error::{MetaError, MetaResult};
 pub use page::{PageRequest, Paged};
 pub use projects::{MemberRecord, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
 pub use registry::{ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta};
+pub use robots::{RobotMeta, RobotRecord, RobotUpdate};
 pub use settings::{SettingsMeta, SigningKeyRecord};
 pub use users::{NewUser, UserConflict, UserMeta, UserProfile, UserRecord, UserSource};
 
 /// Every metadata port; what a full backend provides.
-pub trait Meta: RegistryMeta + UserMeta + ProjectMeta + SettingsMeta + AuditMeta {}
+pub trait Meta: RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + SettingsMeta + AuditMeta {}
 
-impl<T: RegistryMeta + UserMeta + ProjectMeta + SettingsMeta + AuditMeta> Meta for T {}
+impl<T> Meta for T where T: RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + SettingsMeta + AuditMeta {}

@@ -35,6 +35,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     listener::serve(listener, app, shutdown_signal(), grace).await;
     housekeeping.abort();
     services.audit.flush().await;
+    services.repositories.flush_pulls().await;
     meta.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -6,7 +6,10 @@ pub mod audit;
 pub mod bootstrap;
 mod errors;
 pub mod projects;
+pub mod pulls;
 pub mod registry;
+pub mod repositories;
+pub mod robots;
 pub mod settings;
 mod ttl;
 pub mod users;
@@ -20,6 +23,8 @@ pub use access::Access;
 pub use audit::Audit;
 pub use projects::Projects;
 pub use registry::Registry;
+pub use repositories::Repositories;
+pub use robots::Robots;
 pub use settings::Settings;
 pub use users::Users;
 
@@ -32,6 +37,8 @@ pub struct Services {
     pub audit: Audit,
     pub users: Users,
     pub projects: Projects,
+    pub robots: Robots,
+    pub repositories: Repositories,
 }
 
 impl Services {
@@ -40,9 +47,13 @@ impl Services {
         let settings = Settings::new(meta.clone());
         let access = Access::new(meta.clone(), settings.clone());
         let audit = Audit::start(meta.clone());
+        let registry = Registry::new(meta.clone(), blobs);
+        let pulls = pulls::PullCounter::start(meta.clone());
         Services {
-            registry: Registry::new(meta.clone(), blobs),
+            repositories: Repositories::new(meta.clone(), access.clone(), registry.clone(), audit.clone(), pulls),
+            registry,
             users: Users::new(meta.clone(), access.clone(), audit.clone()),
+            robots: Robots::new(meta.clone(), access.clone(), audit.clone()),
             projects: Projects::new(meta, access.clone(), settings.clone(), audit.clone()),
             access,
             settings,

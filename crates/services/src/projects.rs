@@ -155,7 +155,8 @@ impl Projects {
         filter.visible_to = match &caller.principal {
             p if p.is_sysadmin() => None,
             Principal::User(a) => Some(a.id),
-            Principal::Anonymous => {
+            // Robots and anonymous callers list public projects.
+            Principal::Anonymous | Principal::Robot(_) => {
                 filter.public = Some(true);
                 None
             }
@@ -163,7 +164,7 @@ impl Projects {
         let listed = self.meta.list_projects(&filter, page).await.map_err(errors::meta)?;
         let mut items = Vec::with_capacity(listed.items.len());
         for project in listed.items {
-            let standing = ProjectAccess { project_id: project.id, sysadmin: false, role: None };
+            let standing = ProjectAccess { project_id: project.id, sysadmin: false, role: None, granted: Arc::new([]) };
             items.push(self.view(project, &standing, caller).await?);
         }
         Ok(Paged { items, total: listed.total })

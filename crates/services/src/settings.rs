@@ -117,9 +117,9 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Applies `changes` (a JSON object of setting names to values) after
-    /// checking every name and type; nothing is stored if any is wrong.
-    pub async fn update(&self, changes: &Map<String, Value>) -> Result<SystemSettings> {
+    /// The current settings with `changes` applied, without storing them;
+    /// unknown names and wrong types are refused.
+    pub async fn preview(&self, changes: &Map<String, Value>) -> Result<SystemSettings> {
         let current = self.current().await?;
         let mut merged = match serde_json::to_value(current.as_ref()) {
             Ok(Value::Object(m)) => m,
@@ -131,8 +131,22 @@ impl Settings {
             }
             merged.insert(key.clone(), value.clone());
         }
-        let updated: SystemSettings = serde_json::from_value(Value::Object(merged))
-            .map_err(|e| Error::Invalid(format!("invalid configuration value: {e}")))?;
+        serde_json::from_value(Value::Object(merged))
+            .map_err(|e| Error::Invalid(format!("invalid configuration value: {e}")))
+    }
+
+    /// Checks that the LDAP server answers with the stored LDAP settings,
+    /// overridden by `changes` (which are not stored).
+    pub async fn ping_ldap(&self, changes: &Map<String, Value>) -> Result<()> {
+        let candidate = self.preview(changes).await?;
+        crate::access::ldap::ping(&candidate).await
+    }
+
+    /// Applies `changes` (a JSON object of setting names to values) after
+    /// checking every name and type; nothing is stored if any is wrong.
+    pub async fn update(&self, changes: &Map<String, Value>) -> Result<SystemSettings> {
+        let current = self.current().await?;
+        let updated = self.preview(changes).await?;
         if updated.auth_mode != current.auth_mode && self.meta.count_users().await.map_err(errors::meta)? > 1 {
             return Err(Error::PreconditionFailed(
                 "the authentication mode can only be changed while no user other than admin exists".into(),

@@ -53,3 +53,19 @@ pub(crate) async fn update(
         .await;
     Ok(StatusCode::OK)
 }
+
+/// `POST /ldap/ping`: tries the LDAP settings in the body (over the stored
+/// ones) without saving them. Harbor names the timeout
+/// `ldap_connection_timeout` here.
+pub(crate) async fn ldap_ping(
+    State(s): State<Services>,
+    ApiCaller(_): ApiCaller,
+    req: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let mut changes = body(req)?;
+    if let Some(timeout) = changes.remove("ldap_connection_timeout") {
+        changes.insert("ldap_timeout".into(), timeout);
+    }
+    s.settings.ping_ldap(&changes).await?;
+    Ok(Json(json!({ "success": true })))
+}

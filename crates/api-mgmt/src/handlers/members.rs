@@ -57,15 +57,19 @@ pub(crate) async fn get(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct MemberUser {
     username: Option<String>,
     user_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct MemberReq {
     role_id: i64,
     member_user: Option<MemberUser>,
+    /// LDAP group members are not supported yet; refused below when set.
+    member_group: Option<Value>,
 }
 
 pub(crate) async fn create(
@@ -76,8 +80,10 @@ pub(crate) async fn create(
 ) -> ApiResult<Response> {
     let r = body(req)?;
     let role = role(r.role_id)?;
-    let user =
-        r.member_user.ok_or_else(|| bad_request("member_user is required (LDAP groups are not supported yet)"))?;
+    if r.member_group.is_some() {
+        return Err(bad_request("group members are not supported yet; add users with member_user"));
+    }
+    let user = r.member_user.ok_or_else(|| bad_request("member_user is required"))?;
     let user = match (user.username, user.user_id) {
         (Some(name), _) => UserRef::Name(name),
         (None, Some(id)) => UserRef::Id(id),
@@ -89,6 +95,7 @@ pub(crate) async fn create(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RoleReq {
     role_id: i64,
 }

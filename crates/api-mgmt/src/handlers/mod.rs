@@ -3,7 +3,10 @@
 pub(crate) mod audit;
 pub(crate) mod configurations;
 pub(crate) mod members;
+pub(crate) mod openapi;
 pub(crate) mod projects;
+pub(crate) mod repositories;
+pub(crate) mod robots;
 pub(crate) mod system;
 pub(crate) mod users;
 

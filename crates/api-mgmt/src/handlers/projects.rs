@@ -53,11 +53,20 @@ pub(crate) fn project_json(v: ProjectView) -> Value {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ProjectReq {
     project_name: Option<String>,
     public: Option<bool>,
     #[serde(default)]
     metadata: Map<String, Value>,
+    /// Harbor clients send these; quotas, proxy caches and CVE allowlists
+    /// are not configurable per project yet, so they are accepted unused.
+    #[serde(default, rename = "storage_limit")]
+    _storage_limit: Option<Value>,
+    #[serde(default, rename = "registry_id")]
+    _registry_id: Option<Value>,
+    #[serde(default, rename = "cve_allowlist")]
+    _cve_allowlist: Option<Value>,
 }
 
 /// Harbor sends metadata flags as strings ("true"); booleans are accepted too.

@@ -34,6 +34,7 @@ pub(crate) fn user_json(u: UserRecord) -> Value {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct UserCreationReq {
     username: String,
     #[serde(default)]
@@ -91,6 +92,7 @@ pub(crate) async fn get(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct UserProfileReq {
     email: Option<String>,
     realname: Option<String>,
@@ -119,6 +121,7 @@ pub(crate) async fn delete(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PasswordReq {
     old_password: Option<String>,
     new_password: String,
@@ -136,6 +139,7 @@ pub(crate) async fn password(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SysadminReq {
     sysadmin_flag: bool,
 }
@@ -151,6 +155,7 @@ pub(crate) async fn sysadmin(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct DisabledReq {
     disabled: bool,
 }

@@ -15,7 +15,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 
 use crate::auth;
 use crate::error::ApiError;
-use crate::headers::API_VERSION;
+use crate::headers::{API_VERSION, CONTENT_DIGEST};
 use crate::route::{Action, Route};
 
 type Reply = Result<Response, ApiError>;
@@ -92,6 +92,12 @@ async fn serve(services: &Services, caller: &Caller, route: Route, action: Actio
             client_address: caller.client_address.clone(),
         };
         services.audit.record(event).await;
+        if operation == "pull" && resp.status().is_success() {
+            let digest = resp.headers().get(CONTENT_DIGEST).and_then(|v| v.to_str().ok()?.parse().ok());
+            if let Some(digest) = digest {
+                services.repositories.count_pull(&name, &digest);
+            }
+        }
     }
     resp
 }

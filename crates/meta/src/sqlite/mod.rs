@@ -1,8 +1,10 @@
 //! SQLite backend: the zero-setup default. One file, WAL mode.
 
+mod artifacts;
 mod audit;
 mod projects;
 mod registry;
+mod robots;
 mod settings;
 mod users;
 

@@ -7,7 +7,7 @@ use sqlx::{Row, SqliteConnection};
 use super::{now, SqliteMeta};
 use crate::{ManifestPut, ManifestRecord, MetaError, MetaResult, NewManifest, Referrer, RegistryMeta};
 
-fn parse_digest(s: &str) -> MetaResult<Digest> {
+pub(super) fn parse_digest(s: &str) -> MetaResult<Digest> {
     s.parse().map_err(|_| MetaError::Corrupt(format!("stored digest {s:?} is invalid")))
 }
 

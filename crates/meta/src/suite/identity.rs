@@ -19,6 +19,41 @@ pub(super) async fn run_all(meta: &dyn Meta) {
     projects_and_members(meta).await;
     settings_and_keys(meta).await;
     audit(meta).await;
+    robots(meta).await;
+}
+
+async fn robots(meta: &dyn Meta) {
+    let project = meta.create_project("robotic", None, &ProjectSettings::default()).await.unwrap().unwrap();
+    let robot = |name: &str, project_id| RobotRecord {
+        id: 0,
+        name: name.into(),
+        description: "ci".into(),
+        secret_hash: "$argon2id$x".into(),
+        project_id,
+        disabled: false,
+        expires_at: -1,
+        permissions: "[]".into(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    let sys = meta.create_robot(&robot("robot$ci", None)).await.unwrap().unwrap();
+    let proj = meta.create_robot(&robot("robot$robotic+ci", Some(project))).await.unwrap().unwrap();
+    assert_eq!(meta.create_robot(&robot("robot$ci", None)).await.unwrap(), None);
+    assert_eq!(meta.robot_by_name("robot$robotic+ci").await.unwrap().unwrap().id, proj);
+    assert_eq!(meta.list_robots(None, PageRequest::ALL).await.unwrap().total, 2);
+    let mine = meta.list_robots(Some(project), PageRequest::ALL).await.unwrap();
+    assert_eq!(mine.items.iter().map(|r| r.id).collect::<Vec<_>>(), [proj]);
+    let update = RobotUpdate { description: "new".into(), disabled: true, expires_at: 99, permissions: "[1]".into() };
+    assert!(meta.update_robot(sys, &update).await.unwrap());
+    assert!(meta.set_robot_secret(sys, "$argon2id$y").await.unwrap());
+    let r = meta.robot_by_id(sys).await.unwrap().unwrap();
+    assert_eq!(
+        (r.disabled, r.expires_at, r.secret_hash.as_str(), r.permissions.as_str()),
+        (true, 99, "$argon2id$y", "[1]")
+    );
+    assert!(meta.delete_project(project).await.unwrap());
+    assert_eq!(meta.robot_by_id(proj).await.unwrap(), None, "project robots go with their project");
+    assert!(meta.delete_robot(sys).await.unwrap());
 }
 
 async fn users(meta: &dyn Meta) {

@@ -3,19 +3,25 @@
 
 use berth_core::{Digest, RepoName, Tag};
 
+mod artifacts;
 mod identity;
 
 use crate::{ManifestPut, Meta, NewManifest, RegistryMeta};
 
-fn repo(s: &str) -> RepoName {
+pub(super) fn repo(s: &str) -> RepoName {
     s.parse().unwrap()
 }
 
-fn tag(s: &str) -> Tag {
+pub(super) fn tag(s: &str) -> Tag {
     s.parse().unwrap()
 }
 
-fn manifest(body: &str, blobs: Vec<Digest>, subject: Option<Digest>, artifact_type: Option<&str>) -> NewManifest {
+pub(super) fn manifest(
+    body: &str,
+    blobs: Vec<Digest>,
+    subject: Option<Digest>,
+    artifact_type: Option<&str>,
+) -> NewManifest {
     NewManifest {
         digest: Digest::sha256_of(body.as_bytes()),
         media_type: berth_core::media_type::OCI_MANIFEST.into(),
@@ -38,6 +44,7 @@ pub async fn run_all(meta: &dyn Meta) {
     referrers(meta).await;
     repository_listing(meta).await;
     identity::run_all(meta).await;
+    artifacts::run_all(meta).await;
 }
 
 async fn blob_links_are_per_repository(meta: &dyn RegistryMeta) {

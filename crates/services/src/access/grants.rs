@@ -1,6 +1,8 @@
 //! What a principal may do in a project: its effective role, decided from
 //! membership, the project's visibility and system-admin status.
 
+use std::sync::Arc;
+
 use berth_auth::{role_allows, Act, Resource, Role};
 use berth_core::{Error, Result};
 
@@ -8,18 +10,23 @@ use super::{Access, Principal};
 use crate::errors;
 
 /// A principal's standing in one project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectAccess {
     pub project_id: i64,
     pub sysadmin: bool,
     /// The member role, or Limited Guest for anyone on a public project.
     pub role: Option<Role>,
+    /// Actions granted one by one (robot accounts) rather than by role.
+    pub granted: Arc<[(Resource, Act)]>,
 }
 
 impl ProjectAccess {
-    /// Whether the static policy table lets this principal act.
+    /// Whether the static policy table, or an explicit grant, lets this
+    /// principal act.
     pub fn allows(&self, resource: Resource, act: Act) -> bool {
-        self.sysadmin || self.role.is_some_and(|r| role_allows(r, resource, act))
+        self.sysadmin
+            || self.role.is_some_and(|r| role_allows(r, resource, act))
+            || self.granted.contains(&(resource, act))
     }
 
     /// The registry actions this standing grants on the project's
@@ -86,8 +93,7 @@ impl Access {
     /// The principal's standing in `project`, or `None` if there is no
     /// such project. Cached for a few seconds.
     pub async fn project_access(&self, who: &Principal, project: &str) -> Result<Option<ProjectAccess>> {
-        let user_id = who.account().map_or(0, |a| a.id);
-        let key = (user_id, project.to_owned());
+        let key = (who.cache_key(), project.to_owned());
         if let Some(hit) = self.standing.get(&key) {
             return Ok(hit);
         }
@@ -101,10 +107,14 @@ impl Access {
                 };
                 let member = member.and_then(Role::from_harbor_id);
                 let public = p.settings.public.then_some(Role::LimitedGuest);
-                Some(ProjectAccess { project_id: p.id, sysadmin: who.is_sysadmin(), role: member.max(public) })
+                let granted: Arc<[(Resource, Act)]> = match who {
+                    Principal::Robot(r) => r.access_in(project).into(),
+                    _ => Arc::new([]),
+                };
+                Some(ProjectAccess { project_id: p.id, sysadmin: who.is_sysadmin(), role: member.max(public), granted })
             }
         };
-        self.standing.insert(key, standing);
+        self.standing.insert(key, standing.clone());
         Ok(standing)
     }
 
@@ -126,7 +136,7 @@ impl Access {
 /// Refusal: anonymous callers are asked to sign in, others are denied.
 pub(crate) fn denied(who: &Principal) -> Error {
     match who {
-        Principal::Anonymous => Error::Unauthorized("authentication required".into()),
-        Principal::User(a) => Error::Denied(format!("user '{}' is not allowed to do this", a.username)),
+        Principal::Anonymous => Error::Unauthorized("sign in first: this needs an account".into()),
+        p => Error::Denied(format!("'{}' is not allowed to do this", p.name())),
     }
 }

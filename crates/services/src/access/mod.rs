@@ -3,6 +3,8 @@
 
 mod credentials;
 mod grants;
+pub mod ldap;
+mod ldap_login;
 mod login_limit;
 mod principal;
 mod tokens;
@@ -18,12 +20,13 @@ use tokio::sync::Semaphore;
 
 pub use credentials::Credentials;
 pub use grants::{Grant, ProjectAccess, RepoAction};
-pub use principal::{Account, Caller, Principal};
+pub use principal::{Account, Caller, Principal, RobotAccount, RobotPermission};
 pub use tokens::{TOKEN_ISSUER, TOKEN_SERVICE};
 
-use crate::errors;
-use crate::settings::Settings;
+use crate::robots::{robot_account, robot_is_active, ROBOT_PREFIX};
+use crate::settings::{AuthMode, Settings, SystemSettings};
 use crate::ttl::TtlCache;
+use crate::{errors, unix_now};
 use login_limit::LoginLimiter;
 
 /// How long a checked password is trusted without hashing it again.
@@ -40,9 +43,9 @@ pub struct Access {
     meta: Arc<dyn Meta>,
     settings: Settings,
     /// Keyed by a salted hash of username and password.
-    verified: Arc<TtlCache<[u8; 32], Arc<Account>>>,
-    accounts: Arc<TtlCache<String, Option<Arc<Account>>>>,
-    standing: Arc<TtlCache<(i64, String), Option<ProjectAccess>>>,
+    verified: Arc<TtlCache<[u8; 32], Principal>>,
+    accounts: Arc<TtlCache<String, Option<Principal>>>,
+    standing: Arc<TtlCache<(String, String), Option<ProjectAccess>>>,
     keys: Arc<TtlCache<(), Arc<Vec<SigningKey>>>>,
     limiter: Arc<LoginLimiter>,
     hashing: Arc<Semaphore>,
@@ -78,15 +81,14 @@ impl Access {
         match credentials {
             None => {}
             Some(Credentials::Basic { username, password }) => {
-                caller.principal = Principal::User(self.check_password(&username, &password, client_address).await?);
+                caller.principal = self.check_password(&username, &password, client_address).await?;
             }
             Some(Credentials::Bearer(token)) => {
                 let claims = self.verify_token(&token).await?;
                 if !claims.sub.is_empty() {
-                    let account = self.active_account(&claims.sub).await?;
-                    caller.principal = Principal::User(account.ok_or_else(|| {
-                        Error::Unauthorized("the account this token was issued to is disabled or gone".into())
-                    })?);
+                    caller.principal = self.active_principal(&claims.sub).await?.ok_or_else(|| {
+                        Error::Unauthorized("the account this token was issued to is disabled, expired or gone".into())
+                    })?;
                 }
                 caller.token_access = Some(claims.access);
             }
@@ -94,20 +96,46 @@ impl Access {
         Ok(caller)
     }
 
-    async fn active_account(&self, username: &str) -> Result<Option<Arc<Account>>> {
-        if let Some(hit) = self.accounts.get(&username.to_owned()) {
+    /// The enabled user or unexpired robot with this name, if any.
+    async fn active_principal(&self, name: &str) -> Result<Option<Principal>> {
+        if let Some(hit) = self.accounts.get(&name.to_owned()) {
             return Ok(hit);
         }
-        let user = self.meta.user_by_name(username).await.map_err(errors::meta)?;
-        let account = user
-            .filter(|u| !u.disabled)
-            .map(|u| Arc::new(Account { id: u.id, username: u.username, sysadmin: u.sysadmin }));
-        self.accounts.insert(username.to_owned(), account.clone());
-        Ok(account)
+        let principal = if name.starts_with(ROBOT_PREFIX) {
+            let robot = self.meta.robot_by_name(name).await.map_err(errors::meta)?;
+            match robot.filter(|r| robot_is_active(r, unix_now())) {
+                Some(r) => Some(Principal::Robot(Arc::new(robot_account(&r)?))),
+                None => None,
+            }
+        } else {
+            let user = self.meta.user_by_name(name).await.map_err(errors::meta)?;
+            user.filter(|u| !u.disabled)
+                .map(|u| Principal::User(Arc::new(Account { id: u.id, username: u.username, sysadmin: u.sysadmin })))
+        };
+        self.accounts.insert(name.to_owned(), principal.clone());
+        Ok(principal)
     }
 
-    /// Checks a username and password, throttling repeated failures.
-    pub async fn check_password(&self, username: &str, password: &str, client_address: &str) -> Result<Arc<Account>> {
+    /// The password hash that `username`'s password must match, and who
+    /// that is, if the account may sign in at all.
+    async fn stored_secret(&self, username: &str) -> Result<Option<(String, Principal)>> {
+        if username.starts_with(ROBOT_PREFIX) {
+            let robot = self.meta.robot_by_name(username).await.map_err(errors::meta)?;
+            return match robot.filter(|r| robot_is_active(r, unix_now())) {
+                Some(r) => Ok(Some((r.secret_hash.clone(), Principal::Robot(Arc::new(robot_account(&r)?))))),
+                None => Ok(None),
+            };
+        }
+        let user = self.meta.user_by_name(username).await.map_err(errors::meta)?;
+        Ok(user.filter(|u| u.source == UserSource::Local && !u.disabled).and_then(|u| {
+            let account = Account { id: u.id, username: u.username, sysadmin: u.sysadmin };
+            u.password_hash.map(|h| (h, Principal::User(Arc::new(account))))
+        }))
+    }
+
+    /// Checks a username (or robot name) and password (or robot secret),
+    /// throttling repeated failures.
+    pub async fn check_password(&self, username: &str, password: &str, client_address: &str) -> Result<Principal> {
         if let Err(wait) = self.limiter.check(username, client_address) {
             return Err(Error::TooManyRequests(format!("too many failed logins; try again in {wait} seconds")));
         }
@@ -115,15 +143,19 @@ impl Access {
         if let Some(account) = self.verified.get(&key) {
             return Ok(account);
         }
-        let user = self.meta.user_by_name(username).await.map_err(errors::meta)?;
-        let hash = user.as_ref().filter(|u| u.source == UserSource::Local).and_then(|u| u.password_hash.clone());
-        let matches = self.verify_hash(password, hash).await?;
-        match user {
-            Some(u) if matches && !u.disabled => {
+        let settings = self.settings.current().await?;
+        let verified = if uses_ldap(&settings, username) {
+            self.check_ldap(&settings, username, password).await?
+        } else {
+            let stored = self.stored_secret(username).await?;
+            let matches = self.verify_hash(password, stored.as_ref().map(|(hash, _)| hash.clone())).await?;
+            stored.filter(|_| matches).map(|(_, principal)| principal)
+        };
+        match verified {
+            Some(principal) => {
                 self.limiter.succeeded(username);
-                let account = Arc::new(Account { id: u.id, username: u.username, sysadmin: u.sysadmin });
-                self.verified.insert(key, account.clone());
-                Ok(account)
+                self.verified.insert(key, principal.clone());
+                Ok(principal)
             }
             _ => {
                 self.limiter.failed(username, client_address);
@@ -166,7 +198,7 @@ impl Access {
             }
         }
         let standing = self.project_access(&caller.principal, repo.project()).await?;
-        let live = standing.map(|s| s.repository_grant()).unwrap_or_default();
+        let live = standing.as_ref().map(|s| s.repository_grant()).unwrap_or_default();
         match (live.allows(action), &caller.token_access) {
             (true, None) => Ok(()),
             (true, Some(_)) => Err(Error::Unauthorized(format!(
@@ -177,10 +209,13 @@ impl Access {
                 Err(Error::NameUnknown(format!("project '{}' does not exist; create it first", repo.project())))
             }
             (false, _) => Err(match &caller.principal {
-                Principal::Anonymous => Error::Unauthorized("authentication required".into()),
-                Principal::User(a) => Error::Denied(format!(
+                Principal::Anonymous => Error::Unauthorized(format!(
+                    "sign in to {} {repo}: anonymous access is not allowed",
+                    action.as_str()
+                )),
+                p => Error::Denied(format!(
                     "requested access to the resource is denied: '{}' may not {} {repo}",
-                    a.username,
+                    p.name(),
                     action.as_str()
                 )),
             }),
@@ -195,7 +230,7 @@ impl Access {
         };
         match (allowed, &caller.principal) {
             (true, _) => Ok(()),
-            (false, Principal::Anonymous) => Err(Error::Unauthorized("authentication required".into())),
+            (false, Principal::Anonymous) => Err(Error::Unauthorized("sign in to list repositories".into())),
             (false, _) if caller.token_access.is_some() && caller.principal.is_sysadmin() => {
                 Err(Error::Unauthorized("the token does not grant catalog access".into()))
             }
@@ -206,6 +241,14 @@ impl Access {
 
 fn token_allows(access: &[Scope], kind: &str, name: &str, action: &str) -> bool {
     access.iter().any(|s| s.kind == kind && s.name == name && s.actions.iter().any(|a| a == action || a == "*"))
+}
+
+/// In LDAP mode every account but robots and the built-in admin signs in
+/// against the directory.
+fn uses_ldap(settings: &SystemSettings, username: &str) -> bool {
+    settings.auth_mode == AuthMode::LdapAuth
+        && !username.starts_with(ROBOT_PREFIX)
+        && !username.eq_ignore_ascii_case(crate::bootstrap::ADMIN_USERNAME)
 }
 
 /// An argon2id hash of a random string nobody knows, made once per process.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use berth_auth::Scope;
+use berth_auth::{Act, Resource, Scope};
 
 /// A signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,11 +12,38 @@ pub struct Account {
     pub sysadmin: bool,
 }
 
+/// A signed-in robot account and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RobotAccount {
+    pub id: i64,
+    pub name: String,
+    pub permissions: Vec<RobotPermission>,
+}
+
+/// Actions a robot holds in one project, or in every project (`*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RobotPermission {
+    pub namespace: String,
+    pub access: Vec<(Resource, Act)>,
+}
+
+impl RobotAccount {
+    /// The actions this robot holds in `project`.
+    pub fn access_in(&self, project: &str) -> Vec<(Resource, Act)> {
+        self.permissions
+            .iter()
+            .filter(|p| p.namespace == project || p.namespace == "*")
+            .flat_map(|p| p.access.iter().copied())
+            .collect()
+    }
+}
+
 /// The identity behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,
     User(Arc<Account>),
+    Robot(Arc<RobotAccount>),
 }
 
 impl Principal {
@@ -25,6 +52,16 @@ impl Principal {
         match self {
             Principal::Anonymous => "anonymous",
             Principal::User(a) => &a.username,
+            Principal::Robot(r) => &r.name,
+        }
+    }
+
+    /// A key telling principals apart in caches.
+    pub(crate) fn cache_key(&self) -> String {
+        match self {
+            Principal::Anonymous => String::new(),
+            Principal::User(a) => format!("u{}", a.id),
+            Principal::Robot(r) => format!("r{}", r.id),
         }
     }
 
@@ -32,10 +69,11 @@ impl Principal {
         matches!(self, Principal::User(a) if a.sysadmin)
     }
 
+    /// The user account, when the caller is a person.
     pub fn account(&self) -> Option<&Account> {
         match self {
-            Principal::Anonymous => None,
             Principal::User(a) => Some(a),
+            _ => None,
         }
     }
 }

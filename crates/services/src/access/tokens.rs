@@ -60,7 +60,7 @@ impl Access {
         let ttl = self.settings.current().await?.token_expiration * 60;
         let subject = match &caller.principal {
             Principal::Anonymous => "",
-            Principal::User(a) => &a.username,
+            p => p.name(),
         };
         berth_auth::issue(key, TOKEN_ISSUER, TOKEN_SERVICE, subject, access, ttl, unix_now() as u64)
             .map_err(Error::internal)

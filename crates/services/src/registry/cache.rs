@@ -125,6 +125,14 @@ impl HotCache {
     }
 
     /// Call after the database change.
+    /// Forgets everything, after a change too wide to track entry by entry.
+    pub(super) fn forget_all(&self) {
+        self.bump();
+        self.tags.clear();
+        self.manifests.clear();
+        self.links.clear();
+    }
+
     pub(super) fn forget_link(&self, repo: &RepoName, digest: &Digest) {
         self.bump();
         self.links.remove(&(repo.clone(), digest.to_string()));

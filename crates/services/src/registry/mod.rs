@@ -6,11 +6,12 @@ mod listing;
 mod manifest_parse;
 mod manifests;
 mod purge;
+mod repositories;
 mod uploads;
 
 use std::sync::Arc;
 
-use berth_meta::RegistryMeta;
+use berth_meta::Meta;
 use berth_storage::BlobStore;
 
 pub use blobs::{BlobContent, RangeRequest};
@@ -25,13 +26,13 @@ pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 /// The registry: content-addressed blobs, repositories, manifests, tags.
 #[derive(Clone)]
 pub struct Registry {
-    meta: Arc<dyn RegistryMeta>,
+    meta: Arc<dyn Meta>,
     blobs: Arc<dyn BlobStore>,
     cache: Arc<HotCache>,
 }
 
 impl Registry {
-    pub fn new(meta: Arc<dyn RegistryMeta>, blobs: Arc<dyn BlobStore>) -> Registry {
+    pub fn new(meta: Arc<dyn Meta>, blobs: Arc<dyn BlobStore>) -> Registry {
         Registry { meta, blobs, cache: Arc::new(HotCache::new()) }
     }
 }

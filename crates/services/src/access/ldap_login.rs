@@ -1,0 +1,67 @@
+//! Signing in through LDAP: the directory checks the password; the first
+//! successful sign-in creates the local account, and membership of the
+//! admin group decides system-admin rights on every sign-in.
+
+use std::sync::Arc;
+
+use berth_core::{Error, Result};
+use berth_meta::{NewUser, UserConflict, UserSource};
+
+use super::{ldap, Access, Account, Principal};
+use crate::errors;
+use crate::settings::SystemSettings;
+
+impl Access {
+    /// The principal `username` signs in as, or `None` if the directory
+    /// refuses the password.
+    pub(super) async fn check_ldap(
+        &self,
+        settings: &SystemSettings,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Principal>> {
+        let found = match ldap::authenticate(settings, username, password).await {
+            Ok(found) => found,
+            Err(Error::Invalid(why)) => {
+                tracing::warn!(%why, "LDAP sign-in failed: the LDAP settings need fixing");
+                return Err(Error::Unauthorized("LDAP sign-in is misconfigured; ask an administrator".into()));
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(person) = found else { return Ok(None) };
+        let manage_admins = !settings.ldap_group_admin_dn.is_empty();
+        let user = match self.meta.user_by_name(&person.username).await.map_err(errors::meta)? {
+            Some(u) if u.source != UserSource::Ldap || u.disabled => return Ok(None),
+            Some(u) => {
+                if manage_admins && u.sysadmin != person.is_admin {
+                    self.meta.set_sysadmin(u.id, person.is_admin).await.map_err(errors::meta)?;
+                }
+                let sysadmin = if manage_admins { person.is_admin } else { u.sysadmin };
+                Account { id: u.id, username: u.username, sysadmin }
+            }
+            None => self.create_ldap_user(&person).await?,
+        };
+        Ok(Some(Principal::User(Arc::new(user))))
+    }
+
+    async fn create_ldap_user(&self, person: &ldap::LdapUser) -> Result<Account> {
+        let mut new = NewUser {
+            username: person.username.clone(),
+            email: person.email.clone(),
+            realname: person.realname.clone(),
+            comment: format!("from LDAP: {}", person.dn),
+            password_hash: None,
+            source: UserSource::Ldap,
+            sysadmin: person.is_admin,
+        };
+        let mut created = self.meta.create_user(&new).await.map_err(errors::meta)?;
+        if created == Err(UserConflict::Email) {
+            // Another account already uses this address; sign in without it.
+            new.email.clear();
+            created = self.meta.create_user(&new).await.map_err(errors::meta)?;
+        }
+        let id = created.map_err(|_| Error::Conflict(format!("an account named '{}' already exists", new.username)))?;
+        tracing::info!(username = %new.username, "created account on first LDAP sign-in");
+        Ok(Account { id, username: new.username, sysadmin: new.sysadmin })
+    }
+}

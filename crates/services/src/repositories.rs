@@ -1,0 +1,164 @@
+//! Repositories, artifacts and tags as the management API shows and
+//! changes them.
+
+use std::sync::Arc;
+
+use berth_auth::{Act, Resource};
+use berth_core::{Digest, Error, Reference, RepoName, Result, Tag};
+use berth_meta::{ArtifactRecord, Meta, PageRequest, Paged, RepositoryRecord};
+
+use crate::access::{Access, Caller};
+use crate::audit::{Audit, AuditEvent};
+use crate::errors;
+use crate::pulls::PullCounter;
+use crate::registry::Registry;
+
+/// Repository and artifact use cases.
+#[derive(Clone)]
+pub struct Repositories {
+    meta: Arc<dyn Meta>,
+    access: Access,
+    registry: Registry,
+    audit: Audit,
+    pulls: PullCounter,
+}
+
+/// `project` + Harbor's project-relative repository name (`a/b` or the
+/// doubly encoded `a%2Fb` clients send for nested names).
+pub fn repository_name(project: &str, relative: &str) -> Result<RepoName> {
+    let relative = relative.replace("%2F", "/").replace("%2f", "/");
+    format!("{project}/{relative}").parse()
+}
+
+impl Repositories {
+    pub fn new(meta: Arc<dyn Meta>, access: Access, registry: Registry, audit: Audit, pulls: PullCounter) -> Self {
+        Repositories { meta, access, registry, audit, pulls }
+    }
+
+    /// Counts a pull served through `/v2/`.
+    pub fn count_pull(&self, repo: &RepoName, digest: &Digest) {
+        self.pulls.count(repo, digest);
+    }
+
+    /// Writes pending pull counts (at shutdown).
+    pub async fn flush_pulls(&self) {
+        self.pulls.flush(self.meta.as_ref()).await;
+    }
+
+    async fn record(&self, caller: &Caller, repo: &RepoName, resource: String, kind: &'static str, op: &'static str) {
+        let event = AuditEvent {
+            username: caller.principal.name().to_owned(),
+            project: Some(repo.project().to_owned()),
+            resource,
+            resource_type: kind,
+            operation: op,
+            success: true,
+            client_address: caller.client_address.clone(),
+        };
+        self.audit.record(event).await;
+    }
+
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        project: &str,
+        name: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Paged<RepositoryRecord>> {
+        self.access.require(&caller.principal, project, Resource::Repository, Act::List).await?;
+        self.meta.list_repository_records(Some(project), name, page).await.map_err(errors::meta)
+    }
+
+    /// Every repository whose name contains `name`, in projects the caller
+    /// may read; for the search endpoint.
+    pub async fn search(&self, caller: &Caller, name: &str, limit: u32) -> Result<Vec<RepositoryRecord>> {
+        let page = PageRequest { offset: 0, limit: limit.saturating_mul(4) };
+        let found = self.meta.list_repository_records(None, Some(name), page).await.map_err(errors::meta)?;
+        let mut visible = Vec::new();
+        for r in found.items {
+            let project = r.name.split('/').next().unwrap_or_default().to_owned();
+            let standing = self.access.project_access(&caller.principal, &project).await?;
+            if standing.is_some_and(|s| s.allows(Resource::Repository, Act::List)) && visible.len() < limit as usize {
+                visible.push(r);
+            }
+        }
+        Ok(visible)
+    }
+
+    pub async fn get(&self, caller: &Caller, repo: &RepoName) -> Result<RepositoryRecord> {
+        self.access.require(&caller.principal, repo.project(), Resource::Repository, Act::Read).await?;
+        self.meta
+            .repository_record(repo)
+            .await
+            .map_err(errors::meta)?
+            .ok_or_else(|| Error::NotFound(format!("repository {repo} not found")))
+    }
+
+    /// Removes the repository from listings and pulls now; storage is
+    /// reclaimed by garbage collection.
+    pub async fn delete(&self, caller: &Caller, repo: &RepoName) -> Result<()> {
+        self.access.require(&caller.principal, repo.project(), Resource::Repository, Act::Delete).await?;
+        self.registry.delete_repository(repo).await?;
+        self.record(caller, repo, repo.to_string(), "repository", "delete").await;
+        Ok(())
+    }
+
+    pub async fn artifacts(
+        &self,
+        caller: &Caller,
+        repo: &RepoName,
+        page: PageRequest,
+    ) -> Result<Paged<ArtifactRecord>> {
+        self.access.require(&caller.principal, repo.project(), Resource::Artifact, Act::List).await?;
+        self.meta.list_artifacts(repo, page).await.map_err(errors::meta)
+    }
+
+    async fn resolve(&self, repo: &RepoName, reference: &Reference) -> Result<Digest> {
+        let digest = match reference {
+            Reference::Digest(d) => Some(d.clone()),
+            Reference::Tag(t) => self.meta.tag_target(repo, t).await.map_err(errors::meta)?,
+        };
+        digest.ok_or_else(|| Error::NotFound(format!("artifact {reference} not found in {repo}")))
+    }
+
+    pub async fn artifact(&self, caller: &Caller, repo: &RepoName, reference: &Reference) -> Result<ArtifactRecord> {
+        self.access.require(&caller.principal, repo.project(), Resource::Artifact, Act::Read).await?;
+        let digest = self.resolve(repo, reference).await?;
+        self.meta
+            .artifact(repo, &digest)
+            .await
+            .map_err(errors::meta)?
+            .ok_or_else(|| Error::NotFound(format!("artifact {reference} not found in {repo}")))
+    }
+
+    /// Deletes an artifact and its tags.
+    pub async fn delete_artifact(&self, caller: &Caller, repo: &RepoName, reference: &Reference) -> Result<()> {
+        self.access.require(&caller.principal, repo.project(), Resource::Artifact, Act::Delete).await?;
+        let digest = self.resolve(repo, reference).await?;
+        self.registry.delete_manifest(repo, &Reference::Digest(digest.clone())).await?;
+        self.record(caller, repo, format!("{repo}@{digest}"), "artifact", "delete").await;
+        Ok(())
+    }
+
+    pub async fn create_tag(&self, caller: &Caller, repo: &RepoName, reference: &Reference, tag: &Tag) -> Result<()> {
+        self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Create).await?;
+        let digest = self.resolve(repo, reference).await?;
+        if self.meta.tag_target(repo, tag).await.map_err(errors::meta)?.is_some() {
+            return Err(Error::Conflict(format!("tag {tag} already exists in {repo}")));
+        }
+        self.registry.tag_manifest(repo, tag, &digest).await?;
+        self.record(caller, repo, format!("{repo}:{tag}"), "tag", "create").await;
+        Ok(())
+    }
+
+    /// Deletes a tag; the artifact stays.
+    pub async fn delete_tag(&self, caller: &Caller, repo: &RepoName, tag: &Tag) -> Result<()> {
+        self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Delete).await?;
+        self.registry.delete_manifest(repo, &Reference::Tag(tag.clone())).await.map_err(|e| match e {
+            Error::ManifestUnknown(_) => Error::NotFound(format!("tag {tag} not found in {repo}")),
+            e => e,
+        })?;
+        self.record(caller, repo, format!("{repo}:{tag}"), "tag", "delete").await;
+        Ok(())
+    }
+}

@@ -1,0 +1,308 @@
+//! Robot accounts: non-human identities for pipelines, with explicit
+//! permissions per project, a secret shown once, and an expiry.
+
+use std::sync::Arc;
+
+use berth_auth::{Act, Resource};
+use berth_core::{Error, Result};
+use berth_meta::{Meta, PageRequest, Paged, RobotRecord, RobotUpdate};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Access, Caller, Principal, RobotAccount, RobotPermission};
+use crate::audit::{Audit, AuditEvent};
+use crate::{errors, unix_now};
+
+/// Every robot's name starts with this, so it can never collide with a user.
+pub const ROBOT_PREFIX: &str = "robot$";
+
+/// One entry of Harbor's robot permission list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermissionSpec {
+    /// Always "project".
+    pub kind: String,
+    /// A project name, or `*` for every project (system robots only).
+    pub namespace: String,
+    pub access: Vec<AccessSpec>,
+}
+
+/// One action on one resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessSpec {
+    pub resource: String,
+    pub action: String,
+}
+
+/// A robot as requested by its creator.
+#[derive(Debug, Clone)]
+pub struct RobotRequest {
+    pub name: String,
+    pub description: String,
+    /// Days until expiry; -1 never expires.
+    pub duration_days: i64,
+    /// `Some(project)` for a project robot, `None` for a system robot.
+    pub project: Option<String>,
+    pub disabled: bool,
+    pub permissions: Vec<PermissionSpec>,
+}
+
+/// A robot as shown (never with its secret hash).
+#[derive(Debug, Clone)]
+pub struct RobotView {
+    pub record: RobotRecord,
+    pub permissions: Vec<PermissionSpec>,
+}
+
+fn parse_action(spec: &AccessSpec) -> Result<(Resource, Act)> {
+    let resource = Resource::ALL.into_iter().find(|r| r.as_str() == spec.resource);
+    let act = Act::ALL.into_iter().find(|a| a.as_str() == spec.action);
+    match (resource, act) {
+        (Some(r), Some(a)) => Ok((r, a)),
+        _ => Err(Error::Invalid(format!("unknown robot permission {}:{}", spec.resource, spec.action))),
+    }
+}
+
+/// The signed-in form of a stored robot.
+pub(crate) fn robot_account(r: &RobotRecord) -> Result<RobotAccount> {
+    let specs: Vec<PermissionSpec> = serde_json::from_str(&r.permissions).map_err(Error::internal)?;
+    let permissions = specs
+        .iter()
+        .map(|p| {
+            let access = p.access.iter().map(parse_action).collect::<Result<_>>()?;
+            Ok(RobotPermission { namespace: p.namespace.clone(), access })
+        })
+        .collect::<Result<_>>()?;
+    Ok(RobotAccount { id: r.id, name: r.name.clone(), permissions })
+}
+
+/// Whether a robot may sign in at `now`.
+pub(crate) fn robot_is_active(r: &RobotRecord, now: i64) -> bool {
+    !r.disabled && (r.expires_at < 0 || r.expires_at > now)
+}
+
+fn expiry(duration_days: i64) -> Result<i64> {
+    match duration_days {
+        -1 => Ok(-1),
+        d if (1..=36_500).contains(&d) => Ok(unix_now() + d * 86_400),
+        _ => Err(Error::Invalid("duration must be -1 (never expires) or 1 to 36500 days".into())),
+    }
+}
+
+/// Robot account use cases.
+#[derive(Clone)]
+pub struct Robots {
+    meta: Arc<dyn Meta>,
+    access: Access,
+    audit: Audit,
+}
+
+impl Robots {
+    pub fn new(meta: Arc<dyn Meta>, access: Access, audit: Audit) -> Robots {
+        Robots { meta, access, audit }
+    }
+
+    /// Requires the caller to manage robots at the robot's level: system
+    /// admins for system robots, project admins (or admins) for project ones.
+    /// Returns the project's id for project robots.
+    async fn require_manager(&self, caller: &Caller, project: Option<&str>, act: Act) -> Result<Option<i64>> {
+        match project {
+            Some(p) => Ok(Some(self.access.require(&caller.principal, p, Resource::Robot, act).await?.project_id)),
+            None if caller.principal.is_sysadmin() => Ok(None),
+            None if matches!(caller.principal, Principal::Anonymous) => {
+                Err(Error::Unauthorized("authentication required".into()))
+            }
+            None => Err(Error::Denied("only system administrators manage system robots".into())),
+        }
+    }
+
+    /// Checks permissions against the robot's level: a project robot may
+    /// only hold actions in its own project.
+    fn check_permissions(project: Option<&str>, specs: &[PermissionSpec]) -> Result<()> {
+        for p in specs {
+            if p.kind != "project" {
+                return Err(Error::Invalid(format!("unsupported permission kind '{}'", p.kind)));
+            }
+            if let Some(own) = project {
+                if p.namespace != own {
+                    return Err(Error::Invalid(format!("a robot of project '{own}' cannot act in '{}'", p.namespace)));
+                }
+            }
+            for a in &p.access {
+                parse_action(a)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn project_name(&self, project_id: Option<i64>) -> Result<Option<String>> {
+        match project_id {
+            None => Ok(None),
+            Some(id) => Ok(self.meta.project_by_id(id).await.map_err(errors::meta)?.map(|p| p.name)),
+        }
+    }
+
+    async fn record(&self, caller: &Caller, project: Option<String>, name: &str, operation: &'static str) {
+        let event = AuditEvent {
+            username: caller.principal.name().to_owned(),
+            project,
+            resource: name.to_owned(),
+            resource_type: "robot",
+            operation,
+            success: true,
+            client_address: caller.client_address.clone(),
+        };
+        self.audit.record(event).await;
+    }
+
+    /// Creates a robot; returns it with its secret, which is not stored.
+    pub async fn create(&self, caller: &Caller, req: RobotRequest) -> Result<(RobotView, String)> {
+        let project_id = self.require_manager(caller, req.project.as_deref(), Act::Create).await?;
+        let valid_name = !req.name.is_empty()
+            && req.name.len() <= 128
+            && req.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        if !valid_name {
+            return Err(Error::Invalid("robot names use 1-128 lowercase letters, digits, '.', '_' or '-'".into()));
+        }
+        Self::check_permissions(req.project.as_deref(), &req.permissions)?;
+        let name = match &req.project {
+            Some(p) => format!("{ROBOT_PREFIX}{p}+{}", req.name),
+            None => format!("{ROBOT_PREFIX}{}", req.name),
+        };
+        let secret = berth_auth::generate_secret();
+        let record = RobotRecord {
+            id: 0,
+            name: name.clone(),
+            description: req.description,
+            secret_hash: berth_auth::hash_password(&secret).map_err(Error::internal)?,
+            project_id,
+            disabled: req.disabled,
+            expires_at: expiry(req.duration_days)?,
+            permissions: serde_json::to_string(&req.permissions).map_err(Error::internal)?,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let id = self
+            .meta
+            .create_robot(&record)
+            .await
+            .map_err(errors::meta)?
+            .ok_or_else(|| Error::Conflict(format!("robot '{name}' already exists")))?;
+        self.record(caller, req.project, &name, "create").await;
+        Ok((self.get(caller, id).await?, secret))
+    }
+
+    /// One robot, for whoever manages robots at its level.
+    pub async fn get(&self, caller: &Caller, id: i64) -> Result<RobotView> {
+        let record = self
+            .meta
+            .robot_by_id(id)
+            .await
+            .map_err(errors::meta)?
+            .ok_or_else(|| Error::NotFound("robot not found".into()))?;
+        let project = self.project_name(record.project_id).await?;
+        self.require_manager(caller, project.as_deref(), Act::Read).await?;
+        let permissions = serde_json::from_str(&record.permissions).map_err(Error::internal)?;
+        Ok(RobotView { record, permissions })
+    }
+
+    /// Robots of one project (its admins), or all of them (system admins).
+    pub async fn list(&self, caller: &Caller, project: Option<&str>, page: PageRequest) -> Result<Paged<RobotView>> {
+        let project_id = self.require_manager(caller, project, Act::List).await?;
+        let found = self.meta.list_robots(project_id, page).await.map_err(errors::meta)?;
+        let items = found
+            .items
+            .into_iter()
+            .map(|record| {
+                let permissions = serde_json::from_str(&record.permissions).map_err(Error::internal)?;
+                Ok(RobotView { record, permissions })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Paged { items, total: found.total })
+    }
+
+    /// Changes description, permissions, expiry or the disabled flag.
+    pub async fn update(&self, caller: &Caller, id: i64, req: RobotRequest) -> Result<()> {
+        let current = self.get(caller, id).await?;
+        let project = self.project_name(current.record.project_id).await?;
+        self.require_manager(caller, project.as_deref(), Act::Update).await?;
+        Self::check_permissions(project.as_deref(), &req.permissions)?;
+        let expires_at = if req.duration_days == 0 { current.record.expires_at } else { expiry(req.duration_days)? };
+        let update = RobotUpdate {
+            description: req.description,
+            disabled: req.disabled,
+            expires_at,
+            permissions: serde_json::to_string(&req.permissions).map_err(Error::internal)?,
+        };
+        self.meta.update_robot(id, &update).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, project, &current.record.name, "update").await;
+        Ok(())
+    }
+
+    /// Replaces the secret with `secret` (if strong enough) or a new random
+    /// one, which is returned.
+    pub async fn refresh_secret(&self, caller: &Caller, id: i64, secret: Option<String>) -> Result<String> {
+        let current = self.get(caller, id).await?;
+        let project = self.project_name(current.record.project_id).await?;
+        self.require_manager(caller, project.as_deref(), Act::Update).await?;
+        let secret = match secret {
+            Some(s) => {
+                berth_auth::check_password_strength(&s).map_err(|e| Error::Invalid(e.to_string()))?;
+                s
+            }
+            None => berth_auth::generate_secret(),
+        };
+        let hash = berth_auth::hash_password(&secret).map_err(Error::internal)?;
+        self.meta.set_robot_secret(id, &hash).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, project, &current.record.name, "refresh_secret").await;
+        Ok(secret)
+    }
+
+    pub async fn delete(&self, caller: &Caller, id: i64) -> Result<()> {
+        let current = self.get(caller, id).await?;
+        let project = self.project_name(current.record.project_id).await?;
+        self.require_manager(caller, project.as_deref(), Act::Delete).await?;
+        self.meta.delete_robot(id).await.map_err(errors::meta)?;
+        self.access.invalidate();
+        self.record(caller, project, &current.record.name, "delete").await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn robot(disabled: bool, expires_at: i64, permissions: &str) -> RobotRecord {
+        RobotRecord {
+            id: 1,
+            name: "robot$p+r".into(),
+            description: String::new(),
+            secret_hash: String::new(),
+            project_id: Some(1),
+            disabled,
+            expires_at,
+            permissions: permissions.into(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn robots_expire_and_can_be_disabled() {
+        assert!(robot_is_active(&robot(false, -1, "[]"), 1_000));
+        assert!(robot_is_active(&robot(false, 1_001, "[]"), 1_000));
+        assert!(!robot_is_active(&robot(false, 1_000, "[]"), 1_000), "expired at its expiry second");
+        assert!(!robot_is_active(&robot(true, -1, "[]"), 1_000));
+        assert!(expiry(0).is_err() && expiry(-2).is_err() && expiry(36_501).is_err());
+        assert_eq!(expiry(-1).unwrap(), -1);
+    }
+
+    #[test]
+    fn permissions_become_resource_actions() {
+        let json = r#"[{"kind":"project","namespace":"p","access":[{"resource":"repository","action":"push"}]}]"#;
+        let account = robot_account(&robot(false, -1, json)).unwrap();
+        assert_eq!(account.access_in("p"), [(Resource::Repository, Act::Push)]);
+        assert!(account.access_in("q").is_empty());
+    }
+}
