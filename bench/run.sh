@@ -10,6 +10,10 @@
 #   BENCH_KEEP       1: keep the work directory after the run
 #   BERTH_BIN        berth binary to use instead of building target/release/berth
 #   BERTH_ARGS       extra arguments for `berth serve`
+# Berth requires authentication for pushes: it is started with a freshly
+# generated admin password (BERTH_ADMIN_PASSWORD, first start), pushes to it
+# carry admin credentials, and all repositories live in the public `library`
+# project, so pulls can be measured both anonymously and with credentials.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,6 +60,33 @@ ensure_tools() {
   fi
 }
 ensure_tools
+
+# ---------------------------------------------------------------- credentials, names
+# Berth's admin password: 8+ characters with upper, lower and digit. A new one
+# every run; it is only handed to berth's environment, never to the log.
+BERTH_USER=admin
+BERTH_PW="Bench$(python3 -c 'import secrets; print(secrets.token_hex(12))')Z9"
+# Repository names: the first component is Berth's project. `library` is
+# public (anonymous pulls) and exists from the first start. Distribution gets
+# the same names so both registries see identical requests.
+REPO_BIG=library/bench/big
+REPO_BLOB=library/bench/blob
+REPO_MANY=library/bench/many
+REPO_SMALL=library/bench/small
+REPO_PROBE=library/bench/probe
+TOKEN_SERVICE=berth-registry
+
+# push_auth REG: curl arguments that authenticate a push to REG (berth only;
+# distribution runs without authentication and gets none).
+push_auth() {
+  [[ $1 == berth ]] && printf '%s\n' --user "$BERTH_USER:$BERTH_PW"
+  return 0
+}
+# skopeo_dest_auth REG: skopeo copy arguments for pushing to REG.
+skopeo_dest_auth() {
+  [[ $1 == berth ]] && printf '%s\n' --dest-creds "$BERTH_USER:$BERTH_PW"
+  return 0
+}
 
 # ---------------------------------------------------------------- work dirs
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -186,12 +217,31 @@ start_berth() {
   mkdir -p "$dir/data"
   PORT[$r]=$(free_port)
   DATA[$r]="$dir/data"
+  # For BENCH_KEEP=1 inspection: the password of this run's throwaway admin.
+  (umask 077 && printf '%s:%s\n' "$BERTH_USER" "$BERTH_PW" >"$dir/admin-credentials")
   # The harness's own BERTH_BIN/BERTH_ARGS must not reach berth's BERTH_* configuration.
+  # The admin password is set on the first start of the fresh data directory.
   # shellcheck disable=SC2086 # BERTH_ARGS is a list of words
-  env -u BERTH_BIN -u BERTH_ARGS "$BERTH_BIN" serve --listen "127.0.0.1:${PORT[$r]}" --data-dir "$dir/data" $BERTH_ARGS \
+  env -u BERTH_BIN -u BERTH_ARGS BERTH_ADMIN_PASSWORD="$BERTH_PW" \
+    "$BERTH_BIN" serve --listen "127.0.0.1:${PORT[$r]}" --data-dir "$dir/data" $BERTH_ARGS \
     >"$dir/registry.log" 2>&1 &
   PID[$r]=$!
   wait_ready "$r" "$dir/registry.log"
+  check_berth_auth
+}
+
+# Checks that berth took the generated admin password and that `library` is
+# open to anonymous pulls, so later failures are not mistaken for slowness.
+check_berth_auth() {
+  local code
+  code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' "$(url berth)/v2/")
+  [[ $code == 401 ]] || say "berth: anonymous GET /v2/ answered $code (expected 401)"
+  code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' --user "$BERTH_USER:$BERTH_PW" "$(url berth)/v2/")
+  [[ $code == 200 ]] || die "berth: GET /v2/ as $BERTH_USER with the generated password -> HTTP $code" \
+    "(a data directory from an earlier start keeps its first admin password)"
+  code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' \
+    "$(url berth)/service/token?service=$TOKEN_SERVICE&scope=repository:$REPO_BIG:pull")
+  [[ $code == 200 ]] || say "berth: anonymous pull token for $REPO_BIG -> HTTP $code (expected 200)"
 }
 
 # ---------------------------------------------------------------- steps
@@ -203,10 +253,12 @@ cpu_begin() { CPU0[$1]=$(cpu_secs "${PID[$1]}"); PROBS0[$1]=$(problem_count "$1"
 cpu_end() {
   local c1
   c1=$(cpu_secs "${PID[$1]}")
+  LAST_CPU=""
   if [[ $(problem_count "$1") != "${PROBS0[$1]}" ]]; then
     record "$2" "$1" FAIL
   elif [[ -n ${CPU0[$1]} && -n $c1 ]]; then
-    record "$2" "$1" "$(calc "$c1 - ${CPU0[$1]}")"
+    LAST_CPU=$(calc "$c1 - ${CPU0[$1]}")
+    record "$2" "$1" "$LAST_CPU"
   fi
   log "$1 VmHWM after $2: $(status_kib "${PID[$1]}" VmHWM) KiB"
 }
@@ -217,22 +269,23 @@ check_alive() {
   return 1
 }
 
-skopeo_copy() { # registry, metric, src, dst -> records seconds, returns status
-  local r=$1 metric=$2 t0 t1 rc out
+skopeo_copy() { # registry, metric, src, dst, [skopeo copy options...] -> records seconds, returns status
+  local r=$1 metric=$2 src=$3 dst=$4 t0 t1 rc out
+  shift 4
   sync
   t0=$(now)
   out=$(timeout 1800 skopeo copy --insecure-policy --src-tls-verify=false --dest-tls-verify=false \
-    "$3" "$4" 2>&1)
+    "$@" "$src" "$dst" 2>&1)
   rc=$?
   t1=$(now)
-  log "skopeo copy $3 $4 (rc=$rc): $(tail -n 3 <<<"$out")"
+  log "skopeo copy $src $dst${1:+ (with credentials)} (rc=$rc): $(tail -n 3 <<<"$out")"
   if ((rc != 0)); then
     # Once more with --debug, so the log shows each request and response.
     local dbg="$OUT_DIR/skopeo-debug-$STAMP-$r-$metric.txt"
-    [[ $4 == dir:* ]] && rm -rf "${4#dir:}"
+    [[ $dst == dir:* ]] && rm -rf "${dst#dir:}"
     timeout 600 skopeo --debug copy --insecure-policy --src-tls-verify=false --dest-tls-verify=false \
-      "$3" "$4" >"$dbg" 2>&1
-    problem "$r" "skopeo copy $3 $4 failed (exit $rc): $(tail -n 3 <<<"$out") [debug rerun: $dbg]"
+      "$@" "$src" "$dst" >"$dbg" 2>&1
+    problem "$r" "skopeo copy $src $dst failed (exit $rc): $(tail -n 3 <<<"$out") [debug rerun: $dbg]"
     record "$metric" "$r" FAIL
     return 1
   fi
@@ -259,13 +312,14 @@ with_digest() { # url, digest
 
 # upload_blob REG REPO FILE DIGEST MODE -> prints "seconds", returns 0 on 201
 upload_blob() {
-  local r=$1 repo=$2 file=$3 digest=$4 mode=$5 size hdrs body res code t loc t_open=0
+  local r=$1 repo=$2 file=$3 digest=$4 mode=$5 size hdrs body res code t loc t_open=0 auth
+  mapfile -t auth < <(push_auth "$r")
   size=$(stat -c %s "$file")
   hdrs="$WORK/upload.hdrs"
   body="$WORK/upload.body"
   if [[ $mode == monolithic ]]; then
     # stdin upload keeps curl from buffering the file and from appending its name to the URL
-    res=$(curl -s -m 3600 -X POST -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
+    res=$(curl -s -m 3600 "${auth[@]}" -X POST -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
       -H 'Content-Type: application/octet-stream' -H "Content-Length: $size" \
       -H 'Transfer-Encoding:' -H 'Expect:' -T - \
       "$(url "$r")/v2/$repo/blobs/uploads/?digest=$digest" <"$file")
@@ -277,7 +331,7 @@ upload_blob() {
     echo "$t"
     return 0
   fi
-  res=$(curl -s -m 60 -X POST -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
+  res=$(curl -s -m 60 "${auth[@]}" -X POST -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
     "$(url "$r")/v2/$repo/blobs/uploads/")
   code=${res%% *} t_open=${res##* }
   loc=$(header_value Location <"$hdrs")
@@ -286,7 +340,7 @@ upload_blob() {
     return 1
   fi
   loc=$(with_digest "$(abs_location "$r" "$loc")" "$digest")
-  res=$(curl -s -m 3600 -X PUT -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
+  res=$(curl -s -m 3600 "${auth[@]}" -X PUT -D "$hdrs" -o "$body" -w '%{http_code} %{time_total}' \
     -H 'Content-Type: application/octet-stream' -H 'Expect:' -T "$file" "$loc")
   code=${res%% *} t=${res##* }
   if [[ $code != 201 ]]; then
@@ -298,16 +352,17 @@ upload_blob() {
 
 # probe_monolithic REG -> prints the HTTP status of a monolithic POST of a small blob
 probe_monolithic() {
-  local r=$1 f="$FX/probe.bin" d
+  local r=$1 f="$FX/probe.bin" d auth
+  mapfile -t auth < <(push_auth "$r")
   [[ -f $f ]] || head -c 4096 /dev/urandom >"$f"
   d="sha256:$(sha256sum "$f" | cut -d' ' -f1)"
-  curl -s -m 30 -o /dev/null -w '%{http_code}' -X POST \
+  curl -s -m 30 "${auth[@]}" -o /dev/null -w '%{http_code}' -X POST \
     -H 'Content-Type: application/octet-stream' -H 'Content-Length: 4096' \
     -H 'Transfer-Encoding:' -H 'Expect:' -T - \
-    "$(url "$r")/v2/bench/probe/blobs/uploads/?digest=$d" <"$f"
+    "$(url "$r")/v2/$REPO_PROBE/blobs/uploads/?digest=$d" <"$f"
 }
 
-get_blob() { # registry, repo, digest, expected size -> prints "seconds mbps"
+get_blob() { # registry, repo, digest, expected size -> prints "seconds mbps"; anonymous (public project)
   local r=$1 res code size t
   res=$(curl -s -m 3600 -L -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
     "$(url "$r")/v2/$2/blobs/$3")
@@ -319,11 +374,11 @@ get_blob() { # registry, repo, digest, expected size -> prints "seconds mbps"
   echo "$t $(calc "$size / 1000000 / $t")"
 }
 
-run_wrk() { # registry, metric prefix, path, accept
+run_wrk() { # registry, metric prefix, path, accept, [Authorization header value]
   local r=$1 m=$2 out line req dur p99 serr sterr
-  out=$(WRK_ACCEPT=$4 timeout 600 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency \
+  out=$(WRK_ACCEPT=$4 WRK_AUTHORIZATION=${5:-} timeout 600 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency \
     -s "$HERE/wrk.lua" "$(url "$r")$3" 2>&1)
-  log "wrk $r $3: $out"
+  log "wrk $r $3${5:+ (Authorization: ${5%% *} ...)}: $out"
   line=$(grep '^BENCH ' <<<"$out")
   if [[ -z $line ]]; then
     problem "$r" "wrk against $3 printed no result: $(tail -n 3 <<<"$out")"
@@ -338,6 +393,7 @@ run_wrk() { # registry, metric prefix, path, accept
   record "${m}_rps" "$r" "$(calc "$req / ($dur / 1000000)")"
   record "${m}_p99_ms" "$r" "$(calc "$p99 / 1000")"
   record "${m}_errors" "$r" "$serr/$sterr"
+  LAST_REQ=$req
   if ((sterr > 0)); then
     problem "$r" "wrk GET $3: $sterr of $req responses had status >= 400"
   fi
@@ -387,17 +443,23 @@ meta size_label "$SIZE_LABEL"
 meta layers "$LAYERS"
 meta connections "$CONNECTIONS"
 meta duration "$DURATION"
+if [[ -n ${PID[berth]:-} ]]; then
+  meta auth_note "berth: pushes as admin (skopeo --dest-creds, curl Basic); pulls anonymous from the public library project unless a row says otherwise; distribution: no authentication"
+fi
 
 # ---------------------------------------------------------------- 1. big image
+# Pushes to berth carry the admin's credentials (skopeo does the token dance);
+# pulls are anonymous from the public library project, as a CI job would pull.
 say "phase 1: $SIZE_LABEL single-layer image push and pull (skopeo)"
 for r in "${REGS[@]}"; do
   check_alive "$r" "phase 1" || continue
+  mapfile -t dest_auth < <(skopeo_dest_auth "$r")
   cpu_begin "$r"
-  if skopeo_copy "$r" big_push_s "oci:$FX/big:1" "docker://127.0.0.1:${PORT[$r]}/bench/big:1"; then
+  if skopeo_copy "$r" big_push_s "oci:$FX/big:1" "docker://127.0.0.1:${PORT[$r]}/$REPO_BIG:1" "${dest_auth[@]}"; then
     record big_push_mbps "$r" "$(calc "$BIG_BYTES / 1000000 / $LAST_SECS")"
   fi
   rm -rf "$WORK/pull"
-  if skopeo_copy "$r" big_pull_s "docker://127.0.0.1:${PORT[$r]}/bench/big:1" "dir:$WORK/pull"; then
+  if skopeo_copy "$r" big_pull_s "docker://127.0.0.1:${PORT[$r]}/$REPO_BIG:1" "dir:$WORK/pull"; then
     record big_pull_mbps "$r" "$(calc "$BIG_BYTES / 1000000 / $LAST_SECS")"
   fi
   rm -rf "$WORK/pull"
@@ -424,9 +486,9 @@ for r in "${REGS[@]}"; do
   check_alive "$r" "phase 2" || continue
   cpu_begin "$r"
   sync
-  if t=$(upload_blob "$r" bench/blob "$FX/blob.bin" "$BLOB_DIGEST" "$MODE"); then
+  if t=$(upload_blob "$r" "$REPO_BLOB" "$FX/blob.bin" "$BLOB_DIGEST" "$MODE"); then
     record blob_put_mbps "$r" "$(calc "$SIZE_BYTES / 1000000 / $t")"
-    if res=$(get_blob "$r" bench/blob "$BLOB_DIGEST" "$SIZE_BYTES"); then
+    if res=$(get_blob "$r" "$REPO_BLOB" "$BLOB_DIGEST" "$SIZE_BYTES"); then
       record blob_get_mbps "$r" "${res##* }"
     else
       record blob_get_mbps "$r" FAIL
@@ -441,41 +503,95 @@ done
 say "phase 3: $LAYERS-layer image push and pull (skopeo)"
 for r in "${REGS[@]}"; do
   check_alive "$r" "phase 3" || continue
+  mapfile -t dest_auth < <(skopeo_dest_auth "$r")
   cpu_begin "$r"
-  skopeo_copy "$r" many_push_s "oci:$FX/many:1" "docker://127.0.0.1:${PORT[$r]}/bench/many:1"
+  skopeo_copy "$r" many_push_s "oci:$FX/many:1" "docker://127.0.0.1:${PORT[$r]}/$REPO_MANY:1" "${dest_auth[@]}"
   rm -rf "$WORK/pull"
-  skopeo_copy "$r" many_pull_s "docker://127.0.0.1:${PORT[$r]}/bench/many:1" "dir:$WORK/pull"
+  skopeo_copy "$r" many_pull_s "docker://127.0.0.1:${PORT[$r]}/$REPO_MANY:1" "dir:$WORK/pull"
   rm -rf "$WORK/pull"
   cpu_end "$r" cpu_many
 done
 
 # ---------------------------------------------------------------- 4. wrk
+# Every registry is measured anonymously (berth: public library project).
+# Berth is then measured again with the admin's Basic credentials on every
+# request, and with one Bearer token from /service/token, so the cost of
+# authentication on the hot path shows next to the anonymous numbers.
 ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
-say "phase 4: wrk, manifest GET and 16 KiB blob GET ($CONNECTIONS connections, $DURATION each)"
-for r in "${REGS[@]}"; do
-  check_alive "$r" "phase 4" || continue
-  code=$(curl -s -m 30 -o "$WORK/manifest.json" -w '%{http_code}' -H "Accept: $ACCEPT" \
-    "$(url "$r")/v2/bench/big/manifests/1")
-  if [[ $code == 200 ]]; then
-    cpu_begin "$r"
-    run_wrk "$r" manifest /v2/bench/big/manifests/1 "$ACCEPT"
-    cpu_end "$r" cpu_manifest
-  else
-    problem "$r" "GET /v2/bench/big/manifests/1 (Accept: OCI/Docker manifest types) -> HTTP $code $(head -c 300 "$WORK/manifest.json")"
-    record manifest_rps "$r" FAIL
+BASIC="Basic $(printf '%s:%s' "$BERTH_USER" "$BERTH_PW" | base64 -w0)"
+
+# berth_token REPO -> prints a pull token for REPO, fetched with Basic credentials
+berth_token() {
+  local body code
+  body="$WORK/token.json"
+  code=$(curl -s -m 30 -o "$body" -w '%{http_code}' -H "Authorization: $BASIC" \
+    "$(url berth)/service/token?service=$TOKEN_SERVICE&scope=repository:$1:pull")
+  if [[ $code != 200 ]]; then
+    problem berth "GET /service/token?service=$TOKEN_SERVICE&scope=repository:$1:pull (Basic) -> HTTP $code $(head -c 300 "$body")"
+    return 1
   fi
-done
-for r in "${REGS[@]}"; do
-  check_alive "$r" "phase 4" || continue
-  if ! upload_blob "$r" bench/small "$FX/small.bin" "$SMALL_DIGEST" "$MODE" >/dev/null ||
-    ! get_blob "$r" bench/small "$SMALL_DIGEST" 16384 >/dev/null; then
-    record blob16k_rps "$r" FAIL
-    continue
+  jq -er '.token // .access_token' "$body" || { problem berth "token response without a token: $(head -c 300 "$body")"; return 1; }
+}
+
+# wrk_case REG METRIC PATH ACCEPT AUTH LABEL: checks one request (which also
+# warms berth's credential cache, as any client's first request would), then
+# runs wrk with CPU accounting.
+wrk_case() {
+  local r=$1 m=$2 path=$3 accept=$4 authz=$5 label=$6 code hdr=()
+  [[ -n $accept ]] && hdr+=(-H "Accept: $accept")
+  [[ -n $authz ]] && hdr+=(-H "Authorization: $authz")
+  code=$(curl -s -m 30 -o "$WORK/check.body" -w '%{http_code}' "${hdr[@]}" "$(url "$r")$path")
+  if [[ $code != 200 ]]; then
+    problem "$r" "GET $path ($label) -> HTTP $code $(head -c 300 "$WORK/check.body")"
+    record "${m}_rps" "$r" FAIL
+    return 1
   fi
   cpu_begin "$r"
-  run_wrk "$r" blob16k "/v2/bench/small/blobs/$SMALL_DIGEST" ""
-  cpu_end "$r" cpu_blob16k
+  LAST_REQ=""
+  run_wrk "$r" "$m" "$path" "$accept" "$authz"
+  cpu_end "$r" "cpu_$m"
+  if [[ -n $LAST_CPU && -n $LAST_REQ && $LAST_REQ -gt 0 ]]; then
+    record "${m}_cpu_us" "$r" "$(calc "$LAST_CPU * 1000000 / $LAST_REQ")"
+  fi
+}
+
+# wrk_set METRIC PATH ACCEPT TOKEN_REPO: anonymous on every registry, then
+# Basic and Bearer on berth.
+wrk_set() {
+  local m=$1 path=$2 accept=$3 repo=$4 r token
+  for r in "${REGS[@]}"; do
+    check_alive "$r" "phase 4" || continue
+    wrk_case "$r" "$m" "$path" "$accept" "" anonymous
+  done
+  [[ " ${REGS[*]} " == *" berth "* ]] || return 0
+  check_alive berth "phase 4" || return 0
+  wrk_case berth "${m}_basic" "$path" "$accept" "$BASIC" "Basic auth"
+  check_alive berth "phase 4" || return 0
+  if token=$(berth_token "$repo"); then
+    wrk_case berth "${m}_bearer" "$path" "$accept" "Bearer $token" "Bearer token"
+  else
+    record "${m}_bearer_rps" berth FAIL
+  fi
+}
+
+say "phase 4: wrk, manifest GET and 16 KiB blob GET ($CONNECTIONS connections, $DURATION each; berth also with Basic and Bearer)"
+wrk_set manifest "/v2/$REPO_BIG/manifests/1" "$ACCEPT" "$REPO_BIG"
+SMALL_OK=()
+for r in "${REGS[@]}"; do
+  check_alive "$r" "phase 4" || continue
+  if upload_blob "$r" "$REPO_SMALL" "$FX/small.bin" "$SMALL_DIGEST" "$MODE" >/dev/null &&
+    get_blob "$r" "$REPO_SMALL" "$SMALL_DIGEST" 16384 >/dev/null; then
+    SMALL_OK+=("$r")
+  else
+    record blob16k_rps "$r" FAIL
+  fi
 done
+if ((${#SMALL_OK[@]} > 0)); then
+  REGS_ALL=("${REGS[@]}")
+  REGS=("${SMALL_OK[@]}")
+  wrk_set blob16k "/v2/$REPO_SMALL/blobs/$SMALL_DIGEST" "" "$REPO_SMALL"
+  REGS=("${REGS_ALL[@]}")
+fi
 
 # ---------------------------------------------------------------- 5. memory, totals
 for r in "${REGS[@]}"; do

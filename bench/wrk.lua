@@ -1,10 +1,17 @@
 -- wrk script for the registry benchmarks.
 -- WRK_ACCEPT (optional) becomes the Accept header, e.g. the manifest media types.
+-- WRK_AUTHORIZATION (optional) becomes the Authorization header, e.g.
+-- "Basic <base64 user:password>" or "Bearer <token>"; it is sent on every request.
 -- At the end one machine-readable line starting with "BENCH " is printed.
 
 local accept = os.getenv("WRK_ACCEPT")
 if accept ~= nil and accept ~= "" then
   wrk.headers["Accept"] = accept
+end
+
+local authorization = os.getenv("WRK_AUTHORIZATION")
+if authorization ~= nil and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
 end
 
 done = function(summary, latency, requests)

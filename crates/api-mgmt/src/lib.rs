@@ -7,6 +7,7 @@ mod handlers;
 #[cfg(test)]
 mod openapi_check;
 mod page;
+mod path;
 mod permission;
 mod query;
 
@@ -102,6 +103,7 @@ fn table() -> Vec<(Endpoint, MethodRouter<Services>)> {
         (e("GET", "/configurations", SystemAdmin), get(configurations::get)),
         (e("PUT", "/configurations", SystemAdmin), put(configurations::update)),
         (e("POST", "/ldap/ping", SystemAdmin), post(configurations::ldap_ping)),
+        (e("POST", "/system/token-keys", SystemAdmin), post(system::rotate_token_key)),
         // Robots belong to a project named in the body (or to the system):
         // the service checks the robot permission at that level.
         (e("GET", "/robots", SignedIn), get(robots::list)),

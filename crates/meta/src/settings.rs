@@ -26,7 +26,7 @@ pub trait SettingsMeta: Send + Sync + 'static {
     /// Stores all `pairs` in one transaction.
     async fn put_settings(&self, pairs: &[(String, String)]) -> MetaResult<()>;
 
-    /// Signing keys, newest first.
+    /// Signing keys, most recently added first.
     async fn signing_keys(&self) -> MetaResult<Vec<SigningKeyRecord>>;
 
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> MetaResult<()>;

@@ -153,6 +153,11 @@ fn variant(image: &Image, note: &str) -> Manifest {
     Manifest::json(OCI_MANIFEST, &value)
 }
 
+/// The tag `who` pushes in [`exercise`], and the manifest the admin pushes there for `who` to delete.
+fn targets(image: &Image, who: &str) -> (String, Manifest) {
+    (format!("push-{who}"), variant(image, &format!("deleted by {who}")))
+}
+
 /// Pull, push (a blob, then a manifest) and delete as `caller`, each checked against `expected`; then
 /// the admin checks that pushes and deletes took effect exactly when they were allowed.
 async fn exercise(admin: &OciClient, image: &Image, caller: &Caller, who: &str, expected: [Outcome; 3]) {
@@ -164,12 +169,11 @@ async fn exercise(admin: &OciClient, image: &Image, caller: &Caller, who: &str, 
     let stored = status(&admin.head_blob(REPO, &blob.digest).await);
     assert_eq!(stored, if push == Allow { 200 } else { 404 }, "{who}: blob stored after push {push:?}");
 
-    let (tag, pushed) = (format!("push-{who}"), variant(image, &format!("pushed by {who}")));
+    let ((tag, target), pushed) = (targets(image, who), variant(image, &format!("pushed by {who}")));
     check(caller.push_manifest(REPO, &tag, &pushed).await, push, 201, &format!("{who} push manifest")).await;
     let after = admin.fetch_manifest(Method::GET, REPO, &tag, &[OCI_MANIFEST]).await;
     assert_eq!(status(&after), if push == Allow { 200 } else { 404 }, "{who}: tag after push {push:?}");
 
-    let target = variant(image, &format!("deleted by {who}"));
     expect_status(admin.push_manifest(REPO, &format!("del-{who}"), &target).await, 201).await;
     let resp = caller.req(Method::DELETE, &format!("/v2/{REPO}/manifests/{}", target.digest)).send().await.unwrap();
     check(resp, delete, 202, &format!("{who} delete")).await;
@@ -201,6 +205,55 @@ fn access_claim(token: &str) -> Value {
     claims["access"].clone()
 }
 
+/// The audit entries on `team/app`, polled until `done` holds for them (5 s at most).
+async fn audit_log(admin: &OciClient, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let mut entries = Vec::new();
+    for _ in 0..50 {
+        let query = [("q", "resource=~team/app"), ("page_size", "100")];
+        let resp = admin.request(Method::GET, "/api/v2.0/audit-logs").query(&query).send().await.unwrap();
+        let resp = expect_status(resp, 200).await;
+        let total = header(&resp, "X-Total-Count").and_then(|t| t.parse::<usize>().ok()).expect("X-Total-Count");
+        entries = resp.json().await.unwrap();
+        assert_eq!(total, entries.len(), "audit entries beyond one page of 100, or a wrong X-Total-Count");
+        if done(&entries) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    entries
+}
+
+/// The audit entries by `user` with this `operation` on this `resource`.
+fn audited<'a>(entries: &'a [Value], (user, operation, resource): (&str, &str, &str)) -> Vec<&'a Value> {
+    let is = |e: &&Value| e["username"] == user && e["operation"] == operation && e["resource"] == resource;
+    entries.iter().filter(is).collect()
+}
+
+/// Asserts the audit log holds exactly one `artifact` entry per cell of `policy` as played by [`exercise`]
+/// with Basic credentials, its `operation_result` telling whether the policy allows that cell.
+async fn assert_policy_audited(admin: &OciClient, image: &Image, policy: &[(&str, Option<i64>, [Outcome; 3])]) {
+    // (username, operation, resource, allowed), one per cell, in the order of POLICY's [pull, push, delete].
+    let cells: Vec<(&str, &str, String, bool)> = (policy.iter())
+        .flat_map(|&(who, _, outcomes)| {
+            let (tag, target) = targets(image, who);
+            let resources = [format!("{REPO}:v1"), format!("{REPO}:{tag}"), format!("{REPO}@{}", target.digest)];
+            let operations = ["pull", "create", "delete"].into_iter().zip(resources).zip(outcomes);
+            operations.map(move |((operation, resource), outcome)| (who, operation, resource, outcome == Allow))
+        })
+        .collect();
+    let entries = audit_log(admin, |entries| {
+        cells.iter().all(|(who, op, resource, _)| !audited(entries, (who, op, resource)).is_empty())
+    })
+    .await;
+    let wrong: Vec<String> = (cells.iter())
+        .filter_map(|(who, op, resource, allowed)| match audited(&entries, (who, op, resource))[..] {
+            [e] if e["operation_result"] == *allowed && e["resource_type"] == "artifact" => None,
+            ref found => Some(format!("{who} {op} {resource}: want operation_result {allowed}, found {found:?}")),
+        })
+        .collect();
+    assert!(wrong.is_empty(), "audit log disagrees with the policy:\n{}", wrong.join("\n"));
+}
+
 #[tokio::test]
 async fn basic_auth_follows_the_role_policy_for_pull_push_and_delete() {
     let berth = Berth::start(BIN).unwrap();
@@ -208,6 +261,8 @@ async fn basic_auth_follows_the_role_policy_for_pull_push_and_delete() {
     for (who, _, expected) in POLICY {
         exercise(&admin, &image, &Caller::basic(&berth, who), who, expected).await;
     }
+    // Checked before the admin's pull below, which is audited as well.
+    assert_policy_audited(&admin, &image, &POLICY).await;
     // Nothing the refused principals tried damaged what was there.
     admin.assert_manifest(REPO, "v1", &image.manifest).await;
 }
@@ -404,23 +459,11 @@ async fn registry_actions_are_audited_with_user_and_result() {
         ("guest", "pull", "team/app:v1", true),
         ("guest", "create", "team/app:guest", false),
     ];
-    let mut entries = Vec::new();
-    for _ in 0..50 {
-        let query = [("q", "resource=~team/app"), ("page_size", "100")];
-        let resp = admin.request(Method::GET, "/api/v2.0/audit-logs").query(&query).send().await.unwrap();
-        entries = expect_status(resp, 200).await.json::<Vec<Value>>().await.unwrap();
-        let found = |(user, op, res, ok): &(&str, &str, &str, bool)| {
-            entries.iter().any(|e| {
-                e["username"] == *user && e["operation"] == *op && e["resource"] == *res && e["operation_result"] == *ok
-            })
-        };
-        if wanted.iter().all(found) {
-            let artifact =
-                |e: &Value| e["resource"].as_str().unwrap().contains(REPO) && e["resource_type"] == "artifact";
-            assert!(entries.iter().all(|e| artifact(e) && e["project"] == "team"), "filter ignored: {entries:#?}");
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("audit log lacks one of {wanted:?}; has {entries:#?}");
+    let found = |entries: &[Value], (user, op, res, ok): (&str, &str, &str, bool)| {
+        audited(entries, (user, op, res)).iter().any(|e| e["operation_result"] == ok)
+    };
+    let entries = audit_log(&admin, |entries| wanted.iter().all(|w| found(entries, *w))).await;
+    assert!(wanted.iter().all(|w| found(&entries, *w)), "audit log lacks one of {wanted:?}; has {entries:#?}");
+    let artifact = |e: &Value| e["resource"].as_str().unwrap().contains(REPO) && e["resource_type"] == "artifact";
+    assert!(entries.iter().all(|e| artifact(e) && e["project"] == "team"), "filter ignored: {entries:#?}");
 }

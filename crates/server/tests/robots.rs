@@ -169,3 +169,38 @@ async fn project_admins_manage_only_their_own_robots() {
     let all = owner.request(Method::GET, "/api/v2.0/robots").send().await.unwrap();
     expect_status(all, 403).await;
 }
+
+/// A CI pipeline's view: skopeo copies with the robot's name and secret.
+#[test]
+fn skopeo_pushes_and_pulls_with_robot_credentials() {
+    use berth_testkit::clients::{docker_ref, with_berth, Skopeo};
+    use berth_testkit::fixtures::OciLayout;
+    with_berth(BIN, |berth| {
+        berth.create_project("ci", false)?;
+        let perms = permissions("ci", &[("repository", "pull"), ("repository", "push")]);
+        let body = json!({ "name": "pipeline", "level": "project", "duration": 30, "permissions": perms });
+        let out = std::process::Command::new("curl")
+            .args(["-sS", "-f", "-u", &format!("{}:{}", berth_testkit::ADMIN_USER, berth_testkit::ADMIN_PASSWORD)])
+            .args(["-H", "Content-Type: application/json", "-d", &body.to_string(), &berth.api("robots")])
+            .output()?;
+        anyhow::ensure!(out.status.success(), "creating the robot failed: {}", String::from_utf8_lossy(&out.stderr));
+        let created: Value = serde_json::from_slice(&out.stdout)?;
+        let creds = format!(
+            "{}:{}",
+            created["name"].as_str().unwrap_or_default(),
+            created["secret"].as_str().unwrap_or_default()
+        );
+
+        let skopeo = Skopeo::new()?;
+        let layout = OciLayout::new()?;
+        layout.add_image("img", &[4096])?;
+        let remote = docker_ref(&berth.host, "ci/app:1");
+        skopeo.copy(&layout.reference("img"), &remote, &["--dest-creds", &creds])?;
+        let back = OciLayout::new()?;
+        skopeo.copy(&remote, &back.reference("img"), &["--src-creds", &creds])?;
+        let refused =
+            skopeo.run_failing(&["inspect", "--tls-verify=false", "--creds", "robot$ci+pipeline:wrong", &remote])?;
+        anyhow::ensure!(refused.combined().to_lowercase().contains("unauthorized"), "{}", refused.combined());
+        Ok(())
+    });
+}

@@ -1,6 +1,6 @@
 //! `/audit-logs` and `/projects/{project}/logs`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use berth_meta::{AuditEntry, AuditQuery};
 use berth_services::Services;
@@ -11,6 +11,7 @@ use super::time;
 use crate::caller::ApiCaller;
 use crate::error::{bad_request, ApiResult};
 use crate::page::{paged_response, Pagination};
+use crate::path::ApiPath;
 use crate::query::{Params, Term};
 
 fn entry_json(e: AuditEntry) -> Value {
@@ -67,7 +68,7 @@ pub(crate) async fn list(State(s): State<Services>, ApiCaller(_): ApiCaller, uri
 pub(crate) async fn project_logs(
     State(s): State<Services>,
     ApiCaller(_): ApiCaller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     uri: Uri,
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);

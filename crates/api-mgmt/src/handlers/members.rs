@@ -1,7 +1,7 @@
 //! `/projects/{project}/members`.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_auth::Role;
@@ -16,6 +16,7 @@ use super::body;
 use crate::caller::ApiCaller;
 use crate::error::{bad_request, ApiResult};
 use crate::page::{paged_response, Pagination};
+use crate::path::ApiPath;
 use crate::query::Params;
 
 fn member_json(m: MemberRecord) -> Value {
@@ -39,7 +40,7 @@ fn role(id: i64) -> ApiResult<Role> {
 pub(crate) async fn list(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     uri: Uri,
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
@@ -51,7 +52,7 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, id)): Path<(String, i64)>,
+    ApiPath((project, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(member_json(s.projects.member(&caller, &project, id).await?)))
 }
@@ -75,7 +76,7 @@ pub(crate) struct MemberReq {
 pub(crate) async fn create(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     req: Result<Json<MemberReq>, JsonRejection>,
 ) -> ApiResult<Response> {
     let r = body(req)?;
@@ -103,7 +104,7 @@ pub(crate) struct RoleReq {
 pub(crate) async fn update(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, id)): Path<(String, i64)>,
+    ApiPath((project, id)): ApiPath<(String, i64)>,
     req: Result<Json<RoleReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let role = role(body(req)?.role_id)?;
@@ -114,7 +115,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, id)): Path<(String, i64)>,
+    ApiPath((project, id)): ApiPath<(String, i64)>,
 ) -> ApiResult<StatusCode> {
     s.projects.remove_member(&caller, &project, id).await?;
     Ok(StatusCode::OK)

@@ -1,7 +1,7 @@
 //! `/projects`: projects and their configuration.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_meta::{ProjectFilter, ProjectSettings};
@@ -15,6 +15,7 @@ use super::{body, time};
 use crate::caller::ApiCaller;
 use crate::error::{bad_request, ApiResult};
 use crate::page::{paged_response, Pagination};
+use crate::path::ApiPath;
 use crate::query::{Params, Term};
 
 fn flag(b: bool) -> &'static str {
@@ -151,7 +152,7 @@ pub(crate) async fn exists(State(s): State<Services>, uri: Uri) -> ApiResult<Sta
 pub(crate) async fn get(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(project_json(s.projects.get(&caller, &project).await?)))
 }
@@ -159,7 +160,7 @@ pub(crate) async fn get(
 pub(crate) async fn update(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     req: Result<Json<ProjectReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let r = body(req)?;
@@ -171,7 +172,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     s.projects.delete(&caller, &project).await?;
     Ok(StatusCode::OK)

@@ -2,7 +2,7 @@
 //! `/repositories` and `/search`.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_core::{Reference, RepoName, Tag};
@@ -17,6 +17,7 @@ use super::{body, time};
 use crate::caller::ApiCaller;
 use crate::error::{bad_request, ApiResult};
 use crate::page::{paged_response, Pagination};
+use crate::path::ApiPath;
 use crate::query::{Params, Term};
 
 fn repository_json(r: RepositoryRecord) -> Value {
@@ -78,7 +79,7 @@ fn name_filter(params: &Params) -> ApiResult<Option<String>> {
 pub(crate) async fn list(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(project): Path<String>,
+    ApiPath(project): ApiPath<String>,
     uri: Uri,
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
@@ -91,7 +92,7 @@ pub(crate) async fn list(
 pub(crate) async fn get(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name)): Path<(String, String)>,
+    ApiPath((project, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let repo = repo(&s, &project, &name).await?;
     Ok(Json(repository_json(s.repositories.get(&caller, &repo).await?)))
@@ -100,7 +101,7 @@ pub(crate) async fn get(
 pub(crate) async fn delete(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name)): Path<(String, String)>,
+    ApiPath((project, name)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let repo = repo(&s, &project, &name).await?;
     s.repositories.delete(&caller, &repo).await?;
@@ -110,7 +111,7 @@ pub(crate) async fn delete(
 pub(crate) async fn artifacts(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name)): Path<(String, String)>,
+    ApiPath((project, name)): ApiPath<(String, String)>,
     uri: Uri,
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
@@ -123,7 +124,7 @@ pub(crate) async fn artifacts(
 pub(crate) async fn artifact(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name, reference)): Path<(String, String, String)>,
+    ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
     let repo = repo(&s, &project, &name).await?;
     let reference: Reference = reference.parse()?;
@@ -133,7 +134,7 @@ pub(crate) async fn artifact(
 pub(crate) async fn delete_artifact(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name, reference)): Path<(String, String, String)>,
+    ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let repo = repo(&s, &project, &name).await?;
     s.repositories.delete_artifact(&caller, &repo, &reference.parse()?).await?;
@@ -143,7 +144,7 @@ pub(crate) async fn delete_artifact(
 pub(crate) async fn tags(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name, reference)): Path<(String, String, String)>,
+    ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Response> {
     let repo = repo(&s, &project, &name).await?;
     let a = s.repositories.artifact(&caller, &repo, &reference.parse()?).await?;
@@ -166,7 +167,7 @@ pub(crate) struct TagReq {
 pub(crate) async fn create_tag(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name, reference)): Path<(String, String, String)>,
+    ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
     req: Result<Json<TagReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let repo = repo(&s, &project, &name).await?;
@@ -178,7 +179,7 @@ pub(crate) async fn create_tag(
 pub(crate) async fn delete_tag(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path((project, name, _reference, tag)): Path<(String, String, String, String)>,
+    ApiPath((project, name, _reference, tag)): ApiPath<(String, String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let repo = repo(&s, &project, &name).await?;
     s.repositories.delete_tag(&caller, &repo, &tag.parse()?).await?;

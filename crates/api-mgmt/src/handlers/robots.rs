@@ -1,7 +1,7 @@
 //! `/robots`: robot accounts.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_services::robots::{PermissionSpec, RobotRequest, RobotView};
@@ -14,6 +14,7 @@ use super::{body, time};
 use crate::caller::ApiCaller;
 use crate::error::{bad_request, ApiResult};
 use crate::page::{paged_response, Pagination};
+use crate::path::ApiPath;
 use crate::query::{Params, Term};
 
 fn robot_json(v: RobotView) -> Value {
@@ -106,7 +107,7 @@ pub(crate) async fn list(State(s): State<Services>, ApiCaller(caller): ApiCaller
 pub(crate) async fn get(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(robot_json(s.robots.get(&caller, id).await?)))
 }
@@ -114,7 +115,7 @@ pub(crate) async fn get(
 pub(crate) async fn update(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Result<Json<RobotReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     s.robots.update(&caller, id, request(body(req)?)?).await?;
@@ -130,7 +131,7 @@ pub(crate) struct SecretReq {
 pub(crate) async fn refresh(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Result<Json<SecretReq>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let secret = s.robots.refresh_secret(&caller, id, body(req)?.secret).await?;
@@ -140,7 +141,7 @@ pub(crate) async fn refresh(
 pub(crate) async fn delete(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     s.robots.delete(&caller, id).await?;
     Ok(StatusCode::OK)

@@ -46,3 +46,23 @@ pub(crate) async fn systeminfo(State(s): State<Services>, headers: http::HeaderM
         "primary_auth_mode": false,
     })))
 }
+
+/// Berth's addition: start signing registry tokens with a new key. Tokens
+/// signed with older keys stay valid until they expire.
+pub(crate) async fn rotate_token_key(
+    State(s): State<Services>,
+    crate::caller::ApiCaller(caller): crate::caller::ApiCaller,
+) -> ApiResult<http::StatusCode> {
+    s.access.rotate_signing_key().await?;
+    let event = berth_services::audit::AuditEvent {
+        username: caller.principal.name().to_owned(),
+        project: None,
+        resource: "token signing key".into(),
+        resource_type: "configuration",
+        operation: "rotate",
+        success: true,
+        client_address: caller.client_address.clone(),
+    };
+    s.audit.record(event).await;
+    Ok(http::StatusCode::CREATED)
+}

@@ -1,7 +1,7 @@
 //! `/users`: accounts.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use berth_meta::{UserProfile, UserRecord, UserSource};
@@ -15,6 +15,7 @@ use super::{body, time};
 use crate::caller::ApiCaller;
 use crate::error::ApiResult;
 use crate::page::{paged_response, Pagination};
+use crate::path::ApiPath;
 use crate::query::{Params, Term};
 
 pub(crate) fn user_json(u: UserRecord) -> Value {
@@ -86,7 +87,7 @@ pub(crate) async fn current(State(s): State<Services>, ApiCaller(caller): ApiCal
 pub(crate) async fn get(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(user_json(s.users.get(&caller, id).await?)))
 }
@@ -102,7 +103,7 @@ pub(crate) struct UserProfileReq {
 pub(crate) async fn update(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Result<Json<UserProfileReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let r = body(req)?;
@@ -114,7 +115,7 @@ pub(crate) async fn update(
 pub(crate) async fn delete(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     s.users.delete(&caller, id).await?;
     Ok(StatusCode::OK)
@@ -130,7 +131,7 @@ pub(crate) struct PasswordReq {
 pub(crate) async fn password(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Result<Json<PasswordReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let r = body(req)?;
@@ -147,7 +148,7 @@ pub(crate) struct SysadminReq {
 pub(crate) async fn sysadmin(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Result<Json<SysadminReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     s.users.set_sysadmin(&caller, id, body(req)?.sysadmin_flag).await?;
@@ -165,7 +166,7 @@ pub(crate) struct DisabledReq {
 pub(crate) async fn disabled(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     req: Result<Json<DisabledReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     s.users.set_disabled(&caller, id, body(req)?.disabled).await?;

@@ -27,7 +27,7 @@ impl SettingsMeta for SqliteMeta {
     }
 
     async fn signing_keys(&self) -> MetaResult<Vec<SigningKeyRecord>> {
-        let rows = sqlx::query("SELECT kid, secret, created_at FROM signing_keys ORDER BY created_at DESC, kid")
+        let rows = sqlx::query("SELECT kid, secret, created_at FROM signing_keys ORDER BY id DESC")
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -54,7 +54,7 @@ impl SettingsMeta for SqliteMeta {
     async fn prune_signing_keys(&self, before: i64) -> MetaResult<u64> {
         let done = sqlx::query(
             "DELETE FROM signing_keys WHERE created_at < ?
-             AND kid <> (SELECT kid FROM signing_keys ORDER BY created_at DESC, kid LIMIT 1)",
+             AND id <> (SELECT max(id) FROM signing_keys)",
         )
         .bind(before)
         .execute(&self.pool)

@@ -149,8 +149,11 @@ async fn settings_and_keys(meta: &dyn Meta) {
     meta.add_signing_key(&key("new", 200)).await.unwrap();
     let kids = |keys: Vec<SigningKeyRecord>| keys.into_iter().map(|k| k.kid).collect::<Vec<_>>();
     assert_eq!(kids(meta.signing_keys().await.unwrap()), ["new", "old"]);
-    assert_eq!(meta.prune_signing_keys(1_000).await.unwrap(), 1, "the newest key always stays");
-    assert_eq!(kids(meta.signing_keys().await.unwrap()), ["new"]);
+    // Added within the same second as "new": still the newest.
+    meta.add_signing_key(&key("newer", 200)).await.unwrap();
+    assert_eq!(kids(meta.signing_keys().await.unwrap()), ["newer", "new", "old"]);
+    assert_eq!(meta.prune_signing_keys(1_000).await.unwrap(), 2, "the newest key always stays");
+    assert_eq!(kids(meta.signing_keys().await.unwrap()), ["newer"]);
 }
 
 async fn audit(meta: &dyn Meta) {
