@@ -9,6 +9,7 @@ use berth_core::Result;
 use berth_meta::{AuditEntry, AuditQuery, Meta, PageRequest, Paged};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::access::Caller;
 use crate::{errors, unix_now};
 
 const QUEUE: usize = 8192;
@@ -25,6 +26,27 @@ pub struct AuditEvent {
     pub operation: &'static str,
     pub success: bool,
     pub client_address: String,
+}
+
+impl AuditEvent {
+    /// A successful action by `caller`.
+    pub fn by(
+        caller: &Caller,
+        project: Option<String>,
+        resource: String,
+        kind: &'static str,
+        op: &'static str,
+    ) -> Self {
+        AuditEvent {
+            username: caller.principal.name().to_owned(),
+            project,
+            resource,
+            resource_type: kind,
+            operation: op,
+            success: true,
+            client_address: caller.client_address.clone(),
+        }
+    }
 }
 
 enum Msg {

@@ -11,6 +11,7 @@ pub mod registry;
 pub mod repositories;
 pub mod robots;
 pub mod settings;
+mod single_flight;
 mod ttl;
 pub mod users;
 
@@ -44,9 +45,9 @@ pub struct Services {
 impl Services {
     /// Builds the services; starts the audit writer, so call inside a runtime.
     pub fn new(meta: Arc<dyn Meta>, blobs: Arc<dyn BlobStore>) -> Services {
-        let settings = Settings::new(meta.clone());
-        let access = Access::new(meta.clone(), settings.clone());
         let audit = Audit::start(meta.clone());
+        let settings = Settings::new(meta.clone(), audit.clone());
+        let access = Access::new(meta.clone(), settings.clone(), audit.clone());
         let registry = Registry::new(meta.clone(), blobs);
         let pulls = pulls::PullCounter::start(meta.clone());
         Services {

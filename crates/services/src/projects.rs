@@ -67,16 +67,7 @@ impl Projects {
     }
 
     async fn record(&self, caller: &Caller, project: &str, resource: String, kind: &'static str, op: &'static str) {
-        let event = AuditEvent {
-            username: caller.principal.name().to_owned(),
-            project: Some(project.to_owned()),
-            resource,
-            resource_type: kind,
-            operation: op,
-            success: true,
-            client_address: caller.client_address.clone(),
-        };
-        self.audit.record(event).await;
+        self.audit.record(AuditEvent::by(caller, Some(project.to_owned()), resource, kind, op)).await;
     }
 
     /// Resolves Harbor's `project_name_or_id` path parameter.

@@ -46,16 +46,8 @@ impl Repositories {
     }
 
     async fn record(&self, caller: &Caller, repo: &RepoName, resource: String, kind: &'static str, op: &'static str) {
-        let event = AuditEvent {
-            username: caller.principal.name().to_owned(),
-            project: Some(repo.project().to_owned()),
-            resource,
-            resource_type: kind,
-            operation: op,
-            success: true,
-            client_address: caller.client_address.clone(),
-        };
-        self.audit.record(event).await;
+        let project = Some(repo.project().to_owned());
+        self.audit.record(AuditEvent::by(caller, project, resource, kind, op)).await;
     }
 
     pub async fn list(

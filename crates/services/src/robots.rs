@@ -141,16 +141,7 @@ impl Robots {
     }
 
     async fn record(&self, caller: &Caller, project: Option<String>, name: &str, operation: &'static str) {
-        let event = AuditEvent {
-            username: caller.principal.name().to_owned(),
-            project,
-            resource: name.to_owned(),
-            resource_type: "robot",
-            operation,
-            success: true,
-            client_address: caller.client_address.clone(),
-        };
-        self.audit.record(event).await;
+        self.audit.record(AuditEvent::by(caller, project, name.to_owned(), "robot", operation)).await;
     }
 
     /// Creates a robot; returns it with its secret, which is not stored.

@@ -9,6 +9,8 @@ use berth_meta::Meta;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::access::Caller;
+use crate::audit::{Audit, AuditEvent};
 use crate::errors;
 use crate::ttl::TtlCache;
 
@@ -31,6 +33,33 @@ pub enum ProjectCreation {
     AdminOnly,
 }
 
+/// A setting that must not appear in logs or debug output.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// Every system setting, with Harbor's names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -48,8 +77,8 @@ pub struct SystemSettings {
     /// 0 base, 1 one level, 2 subtree.
     pub ldap_scope: u8,
     pub ldap_search_dn: String,
-    /// Never returned by the API.
-    pub ldap_search_password: String,
+    /// Never returned by the API nor shown by `Debug`.
+    pub ldap_search_password: Secret,
     pub ldap_timeout: u64,
     pub ldap_verify_cert: bool,
     pub ldap_group_base_dn: String,
@@ -73,7 +102,7 @@ impl Default for SystemSettings {
             ldap_uid: "uid".into(),
             ldap_scope: 2,
             ldap_search_dn: String::new(),
-            ldap_search_password: String::new(),
+            ldap_search_password: Secret::default(),
             ldap_timeout: 5,
             ldap_verify_cert: true,
             ldap_group_base_dn: String::new(),
@@ -89,12 +118,13 @@ impl Default for SystemSettings {
 #[derive(Clone)]
 pub struct Settings {
     meta: Arc<dyn Meta>,
+    audit: Audit,
     cache: Arc<TtlCache<(), Arc<SystemSettings>>>,
 }
 
 impl Settings {
-    pub fn new(meta: Arc<dyn Meta>) -> Settings {
-        Settings { meta, cache: Arc::new(TtlCache::new(1, TTL)) }
+    pub fn new(meta: Arc<dyn Meta>, audit: Audit) -> Settings {
+        Settings { meta, audit, cache: Arc::new(TtlCache::new(1, TTL)) }
     }
 
     /// The current settings; at most a few seconds old.
@@ -144,7 +174,7 @@ impl Settings {
 
     /// Applies `changes` (a JSON object of setting names to values) after
     /// checking every name and type; nothing is stored if any is wrong.
-    pub async fn update(&self, changes: &Map<String, Value>) -> Result<SystemSettings> {
+    pub async fn update(&self, caller: &Caller, changes: &Map<String, Value>) -> Result<SystemSettings> {
         let current = self.current().await?;
         let updated = self.preview(changes).await?;
         if updated.auth_mode != current.auth_mode && self.meta.count_users().await.map_err(errors::meta)? > 1 {
@@ -158,6 +188,8 @@ impl Settings {
         let pairs: Vec<(String, String)> = changes.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
         self.meta.put_settings(&pairs).await.map_err(errors::meta)?;
         self.cache.clear();
+        let names: Vec<&str> = changes.keys().map(String::as_str).collect();
+        self.audit.record(AuditEvent::by(caller, None, names.join(","), "configuration", "update")).await;
         Ok(updated)
     }
 }

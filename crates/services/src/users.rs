@@ -60,17 +60,7 @@ impl Users {
     }
 
     async fn record(&self, caller: &Caller, user: &str, operation: &'static str) {
-        let resource = user.to_owned();
-        let event = AuditEvent {
-            username: caller.principal.name().to_owned(),
-            project: None,
-            resource,
-            resource_type: "user",
-            operation,
-            success: true,
-            client_address: caller.client_address.clone(),
-        };
-        self.audit.record(event).await;
+        self.audit.record(AuditEvent::by(caller, None, user.to_owned(), "user", operation)).await;
     }
 
     /// Creates a local account; system admins only.

@@ -24,7 +24,7 @@ fn directory() -> (Slapd, SystemSettings) {
         ldap_uid: "uid".into(),
         ldap_scope: 2,
         ldap_search_dn: ldap.admin_dn.clone(),
-        ldap_search_password: ldap.admin_password.clone(),
+        ldap_search_password: ldap.admin_password.as_str().into(),
         ldap_timeout: 5,
         ldap_group_base_dn: format!("ou=groups,{}", ldap.base_dn),
         ldap_group_admin_dn: ldap.group_dn("berth-admins"),
@@ -78,7 +78,8 @@ async fn users_authenticate_with_their_groups() {
     assert_eq!(login(&one_level, "alice", "alice-pw").await, None);
 
     // Anonymous search is allowed by this directory.
-    let anonymous = SystemSettings { ldap_search_dn: String::new(), ldap_search_password: String::new(), ..settings };
+    let anonymous =
+        SystemSettings { ldap_search_dn: String::new(), ldap_search_password: Default::default(), ..settings };
     assert!(login(&anonymous, "alice", "alice-pw").await.is_some());
 }
 

@@ -38,19 +38,7 @@ pub(crate) async fn update(
     req: Result<Json<Map<String, Value>>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let changes = body(req)?;
-    s.settings.update(&changes).await?;
-    let keys: Vec<&str> = changes.keys().map(String::as_str).collect();
-    s.audit
-        .record(berth_services::audit::AuditEvent {
-            username: caller.principal.name().to_owned(),
-            project: None,
-            resource: keys.join(","),
-            resource_type: "configuration",
-            operation: "update",
-            success: true,
-            client_address: caller.client_address.clone(),
-        })
-        .await;
+    s.settings.update(&caller, &changes).await?;
     Ok(StatusCode::OK)
 }
 

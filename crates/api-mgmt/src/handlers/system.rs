@@ -53,16 +53,6 @@ pub(crate) async fn rotate_token_key(
     State(s): State<Services>,
     crate::caller::ApiCaller(caller): crate::caller::ApiCaller,
 ) -> ApiResult<http::StatusCode> {
-    s.access.rotate_signing_key().await?;
-    let event = berth_services::audit::AuditEvent {
-        username: caller.principal.name().to_owned(),
-        project: None,
-        resource: "token signing key".into(),
-        resource_type: "configuration",
-        operation: "rotate",
-        success: true,
-        client_address: caller.client_address.clone(),
-    };
-    s.audit.record(event).await;
+    s.access.rotate_signing_key(&caller).await?;
     Ok(http::StatusCode::CREATED)
 }

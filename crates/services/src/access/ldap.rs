@@ -252,7 +252,7 @@ async fn search_bind(conn: &mut Conn, cfg: &Config<'_>) -> Result<()> {
     if dn.is_empty() {
         return Ok(());
     }
-    conn.bind(dn, &cfg.s.ldap_search_password).await.map_err(|e| {
+    conn.bind(dn, cfg.s.ldap_search_password.expose()).await.map_err(|e| {
         let why = describe(&e, cfg.timeout);
         Error::Invalid(format!("the LDAP search bind as {dn:?} was refused ({why}); check ldap_search_dn/password"))
     })

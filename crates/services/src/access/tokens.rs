@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
+use sha2::{Digest as _, Sha256};
+
 use berth_auth::{Claims, Issued, Scope, SigningKey};
 use berth_core::{Error, RepoName, Result};
 use berth_meta::SigningKeyRecord;
 
 use super::{Access, Caller, Principal};
+use crate::audit::AuditEvent;
 use crate::{errors, unix_now};
 
 /// The `iss` of every token this server issues.
@@ -25,7 +28,7 @@ impl Access {
         }
         let mut stored = self.meta.signing_keys().await.map_err(errors::meta)?;
         if stored.is_empty() {
-            self.rotate_signing_key().await?;
+            self.add_signing_key().await?;
             stored = self.meta.signing_keys().await.map_err(errors::meta)?;
         }
         let keys: Arc<Vec<SigningKey>> =
@@ -34,9 +37,21 @@ impl Access {
         Ok(keys)
     }
 
-    /// Starts signing with a new key. Older keys keep verifying until the
-    /// longest token lifetime has passed, then are pruned.
-    pub async fn rotate_signing_key(&self) -> Result<()> {
+    /// Starts signing with a new key, at an admin's request. Older keys
+    /// keep verifying until the tokens they signed have expired.
+    pub async fn rotate_signing_key(&self, caller: &Caller) -> Result<()> {
+        if !caller.principal.is_sysadmin() {
+            return Err(Error::Denied("only system administrators may rotate the token signing key".into()));
+        }
+        self.add_signing_key().await?;
+        let event = AuditEvent::by(caller, None, "token signing key".into(), "configuration", "rotate");
+        self.audit.record(event).await;
+        Ok(())
+    }
+
+    /// Adds a key that signs from now on, and prunes keys whose tokens
+    /// have all expired.
+    async fn add_signing_key(&self) -> Result<()> {
         let key = SigningKey::generate();
         let record = SigningKeyRecord { kid: key.kid.clone(), secret: key.secret().to_vec(), created_at: unix_now() };
         self.meta.add_signing_key(&record).await.map_err(errors::meta)?;
@@ -88,9 +103,21 @@ impl Access {
     }
 
     /// Checks a presented token and returns its claims.
-    pub(crate) async fn verify_token(&self, token: &str) -> Result<Claims> {
-        let keys = self.signing_keys(false).await?;
+    /// Verified tokens are remembered (by hash) until they expire, so a
+    /// client reusing one pays for the signature check once.
+    pub(crate) async fn verify_token(&self, token: &str) -> Result<Arc<Claims>> {
         let now = unix_now() as u64;
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(claims) = self.tokens.get(&key).filter(|c| c.exp > now) {
+            return Ok(claims);
+        }
+        let claims = Arc::new(self.verify_signed(token, now).await?);
+        self.tokens.insert(key, claims.clone());
+        Ok(claims)
+    }
+
+    async fn verify_signed(&self, token: &str, now: u64) -> Result<Claims> {
+        let keys = self.signing_keys(false).await?;
         match berth_auth::verify(&keys, token, TOKEN_ISSUER, TOKEN_SERVICE, now) {
             Ok(claims) => Ok(claims),
             // Another node may have rotated the key moments ago.
