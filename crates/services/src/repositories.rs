@@ -7,7 +7,7 @@ use berth_auth::{Act, Resource};
 use berth_core::{Digest, Error, Reference, RepoName, Result, Tag};
 use berth_meta::{ArtifactRecord, Meta, PageRequest, Paged, RepositoryRecord};
 
-use crate::access::{Access, Caller};
+use crate::access::{Access, Caller, RepoAction};
 use crate::audit::{Audit, AuditEvent};
 use crate::errors;
 use crate::pulls::PullCounter;
@@ -35,9 +35,35 @@ impl Repositories {
         Repositories { meta, access, registry, audit, pulls }
     }
 
-    /// Counts a pull served through `/v2/`.
-    pub fn count_pull(&self, repo: &RepoName, digest: &Digest) {
-        self.pulls.count(repo, digest);
+    /// Records a manifest read, write or deletion through `/v2/`, allowed
+    /// or refused: an audit entry, and for a served pull of `digest` (the
+    /// manifest sent), the pull count.
+    pub async fn manifest_accessed(
+        &self,
+        caller: &Caller,
+        (repo, reference): (&RepoName, &Reference),
+        action: RepoAction,
+        success: bool,
+        digest: Option<&Digest>,
+    ) {
+        let operation = match action {
+            RepoAction::Pull => "pull",
+            RepoAction::Push => "create",
+            RepoAction::Delete => "delete",
+        };
+        let separator = if matches!(reference, Reference::Digest(_)) { "@" } else { ":" };
+        let mut event = AuditEvent::by(
+            caller,
+            Some(repo.project().to_owned()),
+            format!("{repo}{separator}{reference}"),
+            "artifact",
+            operation,
+        );
+        event.success = success;
+        self.audit.record(event).await;
+        if let (RepoAction::Pull, true, Some(digest)) = (action, success, digest) {
+            self.pulls.count(repo, digest);
+        }
     }
 
     /// Writes pending pull counts (at shutdown).

@@ -8,8 +8,8 @@ mod uploads;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use berth_services::access::Caller;
-use berth_services::audit::AuditEvent;
+use berth_core::Digest;
+use berth_services::access::{Caller, RepoAction};
 use berth_services::{Registry, Services};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
@@ -76,28 +76,15 @@ async fn serve(services: &Services, caller: &Caller, route: Route, action: Actio
     };
     let resp = outcome.unwrap_or_else(IntoResponse::into_response);
     if let Some((name, reference)) = audited {
-        let operation = match action {
-            Action::Push => "create",
-            Action::Delete => "delete",
-            _ => "pull",
+        let repo_action = match action {
+            Action::Push => RepoAction::Push,
+            Action::Delete => RepoAction::Delete,
+            _ => RepoAction::Pull,
         };
-        let separator = if matches!(reference, berth_core::Reference::Digest(_)) { "@" } else { ":" };
-        let event = AuditEvent {
-            username: caller.principal.name().to_owned(),
-            project: Some(name.project().to_owned()),
-            resource: format!("{name}{separator}{reference}"),
-            resource_type: "artifact",
-            operation,
-            success: resp.status().is_success(),
-            client_address: caller.client_address.clone(),
-        };
-        services.audit.record(event).await;
-        if operation == "pull" && resp.status().is_success() {
-            let digest = resp.headers().get(CONTENT_DIGEST).and_then(|v| v.to_str().ok()?.parse().ok());
-            if let Some(digest) = digest {
-                services.repositories.count_pull(&name, &digest);
-            }
-        }
+        let success = resp.status().is_success();
+        let digest: Option<Digest> = resp.headers().get(CONTENT_DIGEST).and_then(|v| v.to_str().ok()?.parse().ok());
+        let target = (&name, &reference);
+        services.repositories.manifest_accessed(caller, target, repo_action, success, digest.as_ref()).await;
     }
     resp
 }
