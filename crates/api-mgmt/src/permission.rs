@@ -65,8 +65,7 @@ pub(crate) async fn enforce(
         }
         _ if anonymous => Err(Error::Unauthorized("authentication required".into())),
         Permission::SignedIn => Ok(()),
-        Permission::SystemAdmin if caller.principal.is_sysadmin() => Ok(()),
-        Permission::SystemAdmin => Err(Error::Denied("only system administrators may do this".into())),
+        Permission::SystemAdmin => caller.require_sysadmin("do this"),
     };
     match verdict {
         Ok(()) => next.run(request).await,

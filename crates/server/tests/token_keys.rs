@@ -14,10 +14,7 @@ async fn token(client: &OciClient, scope: &str) -> String {
 }
 
 fn kid(token: &str) -> String {
-    use base64::Engine;
-    let header = token.split('.').next().unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
-    serde_json::from_slice::<Value>(&bytes).unwrap()["kid"].as_str().unwrap().to_owned()
+    jwt_part(token, 0)["kid"].as_str().expect("kid").to_owned()
 }
 
 async fn pull_with(berth: &berth_testkit::Berth, token: &str) -> u16 {

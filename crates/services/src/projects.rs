@@ -123,11 +123,12 @@ impl Projects {
     }
 
     pub async fn get(&self, caller: &Caller, name_or_id: &str) -> Result<ProjectView> {
-        let (project, standing) = self.authorized(caller, name_or_id, Resource::Project, Act::Read).await?;
-        self.view(project, &standing, caller).await
+        let (project, _) = self.authorized(caller, name_or_id, Resource::Project, Act::Read).await?;
+        self.view(project, caller).await
     }
 
-    async fn view(&self, project: ProjectRecord, _: &ProjectAccess, caller: &Caller) -> Result<ProjectView> {
+    /// A project with its repository count and the caller's role in it.
+    async fn view(&self, project: ProjectRecord, caller: &Caller) -> Result<ProjectView> {
         let repo_count = self.meta.count_project_repositories(&project.name).await.map_err(errors::meta)?;
         let current_user_role = match caller.principal.account() {
             Some(a) => self.meta.member_role(&project.name, a.id).await.map_err(errors::meta)?,
@@ -155,8 +156,7 @@ impl Projects {
         let listed = self.meta.list_projects(&filter, page).await.map_err(errors::meta)?;
         let mut items = Vec::with_capacity(listed.items.len());
         for project in listed.items {
-            let standing = ProjectAccess { project_id: project.id, sysadmin: false, role: None, granted: Arc::new([]) };
-            items.push(self.view(project, &standing, caller).await?);
+            items.push(self.view(project, caller).await?);
         }
         Ok(Paged { items, total: listed.total })
     }

@@ -8,7 +8,7 @@ use berth_core::{Error, Result};
 use berth_meta::{Meta, PageRequest, Paged, RobotRecord, RobotUpdate};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Access, Caller, Principal, RobotAccount, RobotPermission};
+use crate::access::{Access, Caller, RobotAccount, RobotPermission};
 use crate::audit::{Audit, AuditEvent};
 use crate::{errors, unix_now};
 
@@ -106,11 +106,7 @@ impl Robots {
     async fn require_manager(&self, caller: &Caller, project: Option<&str>, act: Act) -> Result<Option<i64>> {
         match project {
             Some(p) => Ok(Some(self.access.require(&caller.principal, p, Resource::Robot, act).await?.project_id)),
-            None if caller.principal.is_sysadmin() => Ok(None),
-            None if matches!(caller.principal, Principal::Anonymous) => {
-                Err(Error::Unauthorized("authentication required".into()))
-            }
-            None => Err(Error::Denied("only system administrators manage system robots".into())),
+            None => caller.require_sysadmin("manage system robots").map(|()| None),
         }
     }
 

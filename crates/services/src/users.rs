@@ -5,7 +5,7 @@ use std::sync::Arc;
 use berth_core::{Error, Result};
 use berth_meta::{Meta, NewUser, PageRequest, Paged, UserConflict, UserProfile, UserRecord, UserSource};
 
-use crate::access::{Access, Caller, Principal};
+use crate::access::{Access, Caller};
 use crate::audit::{Audit, AuditEvent};
 use crate::errors;
 
@@ -29,11 +29,7 @@ pub struct Users {
 }
 
 fn require_admin(caller: &Caller) -> Result<()> {
-    match &caller.principal {
-        Principal::Anonymous => Err(Error::Unauthorized("authentication required".into())),
-        p if p.is_sysadmin() => Ok(()),
-        _ => Err(Error::Denied("only system administrators may do this".into())),
-    }
+    caller.require_sysadmin("do this")
 }
 
 /// Harbor's rule: no characters that break LDAP filters, URLs or shells.

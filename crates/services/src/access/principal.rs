@@ -88,6 +88,16 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Refuses anyone but a system administrator: anonymous callers are
+    /// asked to sign in, others are told who may `what`.
+    pub fn require_sysadmin(&self, what: &str) -> berth_core::Result<()> {
+        match &self.principal {
+            p if p.is_sysadmin() => Ok(()),
+            Principal::Anonymous => Err(berth_core::Error::Unauthorized("authentication required".into())),
+            _ => Err(berth_core::Error::Denied(format!("only system administrators may {what}"))),
+        }
+    }
+
     pub fn anonymous(client_address: impl Into<String>) -> Caller {
         Caller { principal: Principal::Anonymous, client_address: client_address.into(), token_access: None }
     }

@@ -40,9 +40,7 @@ impl Access {
     /// Starts signing with a new key, at an admin's request. Older keys
     /// keep verifying until the tokens they signed have expired.
     pub async fn rotate_signing_key(&self, caller: &Caller) -> Result<()> {
-        if !caller.principal.is_sysadmin() {
-            return Err(Error::Denied("only system administrators may rotate the token signing key".into()));
-        }
+        caller.require_sysadmin("rotate the token signing key")?;
         self.add_signing_key().await?;
         let event = AuditEvent::by(caller, None, "token signing key".into(), "configuration", "rotate");
         self.audit.record(event).await;

@@ -7,10 +7,12 @@ mod assertions;
 mod client;
 mod content;
 mod generated;
+mod jwt;
 mod raw;
 
 pub use assertions::*;
 pub use client::*;
 pub use content::*;
 pub use generated::*;
+pub use jwt::*;
 pub use raw::*;
