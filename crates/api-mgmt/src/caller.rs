@@ -1,10 +1,10 @@
-//! The `Caller` extractor: credentials (Basic or a registry token) from
-//! `Authorization`, checked once per request.
+//! The `Caller` extractor: Basic credentials from `Authorization`, checked
+//! once per request. Registry tokens are refused here.
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
-use berth_services::access::{Caller, Credentials};
+use berth_services::access::{Caller, Credentials, Surface};
 use berth_services::Services;
 use http::request::Parts;
 
@@ -30,7 +30,7 @@ where
         };
         let address =
             parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default();
-        let caller = services.access.authenticate(credentials, &address).await?;
+        let caller = services.access.authenticate(credentials, &address, Surface::Management).await?;
         parts.extensions.insert(caller.clone());
         Ok(ApiCaller(caller))
     }

@@ -57,10 +57,7 @@ pub(crate) async fn enforce(
             let project = params.iter().find(|(k, _)| *k == "project_name_or_id").map(|(_, v)| v.to_owned());
             match project {
                 None => Err(Error::internal("project route without a project parameter")),
-                Some(p) => match services.projects.resolve_name(&p).await {
-                    Ok(name) => services.access.require(&caller.principal, &name, resource, act).await.map(|_| ()),
-                    Err(e) => Err(e),
-                },
+                Some(p) => services.projects.authorize(&caller, &p, resource, act).await.map(|_| ()),
             }
         }
         _ if anonymous => Err(Error::Unauthorized("authentication required".into())),

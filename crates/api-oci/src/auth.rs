@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
 use axum::response::Response;
-use berth_services::access::{Caller, Credentials, RepoAction, TOKEN_SERVICE};
+use berth_services::access::{Caller, Credentials, RepoAction, Surface, TOKEN_SERVICE};
 use berth_services::Access;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
@@ -24,22 +24,28 @@ pub(crate) fn credentials(headers: &HeaderMap) -> Result<Option<Credentials>, Ap
     Ok(Some(Credentials::from_header(v.as_bytes())?))
 }
 
-/// Identifies the caller.
+/// Identifies the caller of `/v2/`. A request without credentials is
+/// challenged before anything else happens (anonymous tokens serve public
+/// pulls), so clients authenticate before they send a body: containerd, for
+/// one, cannot resend a manifest after a 401 on its `PUT`.
 pub(crate) async fn caller(access: &Access, headers: &HeaderMap, ext: &http::Extensions) -> Result<Caller, ApiError> {
-    Ok(access.authenticate(credentials(headers)?, &client_address(ext)).await?)
+    let Some(credentials) = credentials(headers)? else {
+        return Err(berth_core::Error::Unauthorized(
+            "authentication required: get a token from the realm named in WWW-Authenticate \
+             (anonymous tokens serve public pulls)"
+                .into(),
+        )
+        .into());
+    };
+    Ok(access.authenticate(Some(credentials), &client_address(ext), Surface::Registry).await?)
 }
 
 /// Requires `caller` to be allowed `action` on `route`.
 pub(crate) async fn authorize(access: &Access, caller: &Caller, route: &Route, action: Action) -> Result<(), ApiError> {
     let repo_action = match action {
-        Action::None => {
-            return match caller.principal {
-                berth_services::access::Principal::Anonymous => {
-                    Err(berth_core::Error::Unauthorized("sign in to use this registry".into()).into())
-                }
-                _ => Ok(()),
-            };
-        }
+        // Any valid credential, an anonymous token included, may see that
+        // this is a registry.
+        Action::None => return Ok(()),
         Action::Catalog => return Ok(access.authorize_catalog(caller)?),
         Action::Pull => RepoAction::Pull,
         Action::Push => RepoAction::Push,
@@ -58,21 +64,6 @@ pub(crate) fn scope_for(route: &Route, action: Action) -> Option<String> {
         (Some(repo), Action::Delete) => Some(format!("repository:{repo}:delete")),
         _ => None,
     }
-}
-
-/// The token endpoint's URL as this client reaches the server.
-pub(crate) fn realm(headers: &HeaderMap, uri: &http::Uri) -> String {
-    let host = headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .or_else(|| uri.authority().map(|a| a.as_str()))
-        .unwrap_or("localhost");
-    // Only characters a host:port may hold, so the header cannot be bent.
-    let host: String =
-        host.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')).collect();
-    let forwarded_https = headers.get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    let scheme = if forwarded_https { "https" } else { "http" };
-    format!("{scheme}://{host}/service/token")
 }
 
 /// Adds `WWW-Authenticate: Bearer ...` to a 401 response.

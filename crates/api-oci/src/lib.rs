@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod handlers;
 mod headers;
+mod realm;
 mod route;
 mod token;
 
@@ -20,6 +21,6 @@ pub fn router(services: Services) -> Router {
         .route("/v2", any(handlers::dispatch))
         .route("/v2/", any(handlers::dispatch))
         .route("/v2/{*rest}", any(handlers::dispatch))
-        .route("/service/token", get(token::token))
+        .route("/service/token", get(token::get).post(token::post))
         .with_state(services)
 }

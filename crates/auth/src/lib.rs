@@ -11,4 +11,4 @@ pub use error::AuthError;
 pub use password::{check_password_strength, generate_password, generate_secret, hash_password, verify_password};
 pub use policy::{role_allows, Act, Resource, Role};
 pub use scope::{parse_scopes, Scope};
-pub use token::{issue, verify, Claims, Issued, SigningKey};
+pub use token::{issue, verify, Claims, Issued, SigningKey, Subject, TokenAccount};

@@ -74,6 +74,29 @@ pub struct Claims {
     /// What the bearer may do; a token without entries only proves identity.
     #[serde(default)]
     pub access: Vec<Scope>,
+    /// The account by id and credential stamp; absent on anonymous tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<TokenAccount>,
+}
+
+/// The account a token acts for, named so that a token ends when the
+/// account is deleted, re-created or changes its credentials: `sub` alone
+/// (a name) would survive all three.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenAccount {
+    /// `user` or `robot`.
+    pub kind: String,
+    pub id: i64,
+    /// The account's credential stamp when the token was issued.
+    pub stamp: i64,
+}
+
+/// Whom a token is issued to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject<'a> {
+    /// The `sub` claim: the account's name, empty for anonymous tokens.
+    pub name: &'a str,
+    pub account: Option<TokenAccount>,
 }
 
 /// A signed token with the timing fields the token endpoint reports to the client.
@@ -105,7 +128,7 @@ pub fn issue(
     key: &SigningKey,
     issuer: &str,
     audience: &str,
-    subject: &str,
+    subject: Subject<'_>,
     access: Vec<Scope>,
     ttl_secs: u64,
     now_unix: u64,
@@ -113,13 +136,14 @@ pub fn issue(
     ensure_crypto_provider();
     let claims = Claims {
         iss: issuer.to_owned(),
-        sub: subject.to_owned(),
+        sub: subject.name.to_owned(),
         aud: audience.to_owned(),
         exp: now_unix.saturating_add(ttl_secs),
         nbf: now_unix,
         iat: now_unix,
         jti: uuid::Uuid::new_v4().to_string(),
         access,
+        account: subject.account,
     };
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(key.kid.clone());

@@ -9,6 +9,7 @@ mod audit;
 mod error;
 mod page;
 mod projects;
+mod refresh;
 mod registry;
 mod robots;
 mod settings;
@@ -22,12 +23,19 @@ pub use audit::{AuditEntry, AuditMeta, AuditQuery};
 pub use error::{MetaError, MetaResult};
 pub use page::{PageRequest, Paged};
 pub use projects::{MemberRecord, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
+pub use refresh::{AccountKind, RefreshTokenMeta, RefreshTokenRecord};
 pub use registry::{ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta};
 pub use robots::{RobotMeta, RobotRecord, RobotUpdate};
 pub use settings::{SettingsMeta, SigningKeyRecord};
 pub use users::{NewUser, UserConflict, UserMeta, UserProfile, UserRecord, UserSource};
 
 /// Every metadata port; what a full backend provides.
-pub trait Meta: RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + SettingsMeta + AuditMeta {}
+pub trait Meta:
+    RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + RefreshTokenMeta + SettingsMeta + AuditMeta
+{
+}
 
-impl<T> Meta for T where T: RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + SettingsMeta + AuditMeta {}
+impl<T> Meta for T where
+    T: RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + RefreshTokenMeta + SettingsMeta + AuditMeta
+{
+}

@@ -73,7 +73,7 @@ pub trait ProjectMeta: Send + Sync + 'static {
 
     async fn update_project_settings(&self, id: i64, s: &ProjectSettings) -> MetaResult<bool>;
 
-    /// Deletes a project and its memberships.
+    /// Deletes a project, its memberships, its robots and their refresh tokens.
     async fn delete_project(&self, id: i64) -> MetaResult<bool>;
 
     /// Repositories whose name starts with `<project>/`.

@@ -18,6 +18,8 @@ pub struct RobotRecord {
     pub expires_at: i64,
     /// Harbor's permission list, as JSON text.
     pub permissions: String,
+    /// Changes with every update and secret refresh; ignored on create.
+    pub credential_stamp: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -43,9 +45,12 @@ pub trait RobotMeta: Send + Sync + 'static {
     /// Robots of one project, or every robot when `project_id` is `None`; by name.
     async fn list_robots(&self, project_id: Option<i64>, page: PageRequest) -> MetaResult<Paged<RobotRecord>>;
 
+    /// Applies `update` and renews the credential stamp, in one write.
     async fn update_robot(&self, id: i64, update: &RobotUpdate) -> MetaResult<bool>;
 
+    /// Replaces the secret hash and renews the credential stamp, in one write.
     async fn set_robot_secret(&self, id: i64, secret_hash: &str) -> MetaResult<bool>;
 
+    /// Deletes the robot and its refresh tokens.
     async fn delete_robot(&self, id: i64) -> MetaResult<bool>;
 }

@@ -33,6 +33,9 @@ pub struct UserRecord {
     pub source: UserSource,
     pub sysadmin: bool,
     pub disabled: bool,
+    /// Changes whenever what was issued to the account must end (password
+    /// change, disabling); see [`UserMeta::set_password_hash`].
+    pub credential_stamp: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -83,12 +86,15 @@ pub trait UserMeta: Send + Sync + 'static {
     /// False if no such user.
     async fn update_user_profile(&self, id: i64, profile: &UserProfile) -> MetaResult<Result<bool, UserConflict>>;
 
+    /// Replaces the password hash and renews the credential stamp, in one
+    /// write. A new stamp is random, never a previous value.
     async fn set_password_hash(&self, id: i64, hash: &str) -> MetaResult<bool>;
 
     async fn set_sysadmin(&self, id: i64, sysadmin: bool) -> MetaResult<bool>;
 
+    /// Sets the disabled flag and renews the credential stamp, in one write.
     async fn set_disabled(&self, id: i64, disabled: bool) -> MetaResult<bool>;
 
-    /// Deletes the account and its memberships.
+    /// Deletes the account, its memberships and its refresh tokens.
     async fn delete_user(&self, id: i64) -> MetaResult<bool>;
 }

@@ -6,8 +6,8 @@ use berth_services::Services;
 
 use crate::config::UploadsConfig;
 
-/// Every `purge_interval_minutes`, forever: discards abandoned uploads and
-/// audit entries past their retention.
+/// Every `purge_interval_minutes`, forever: discards abandoned uploads,
+/// expired refresh tokens and audit entries past their retention.
 pub async fn run(services: Services, config: UploadsConfig) {
     let max_idle = Duration::from_secs(config.purge_after_hours.saturating_mul(3600));
     let mut every = tokio::time::interval(Duration::from_secs(config.purge_interval_minutes.max(1) * 60));
@@ -17,6 +17,11 @@ pub async fn run(services: Services, config: UploadsConfig) {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "discarded abandoned uploads"),
             Err(e) => tracing::warn!(error = %e, "purging abandoned uploads failed"),
+        }
+        match services.access.purge_refresh_tokens().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "deleted expired refresh tokens"),
+            Err(e) => tracing::warn!(error = %e, "purging refresh tokens failed"),
         }
         let retention = match services.settings.current().await {
             Ok(s) => s.audit_retention_hour,

@@ -94,8 +94,17 @@ async fn refreshed_disabled_and_deleted_robots_lose_access() {
     expect_error(as_robot(&berth, &name, &old).ping().await, &[401], &["UNAUTHORIZED"]).await;
     assert_eq!(pull_status(&as_robot(&berth, &name, &new), "ci/app").await, 200);
 
-    let weak = robot_request(&admin, Method::PATCH, id, json!({ "secret": "short" })).await;
-    expect_status(weak, 400).await;
+    // Only the robot itself chooses its secret; a manager only ever gets a generated one.
+    let chosen = robot_request(&admin, Method::PATCH, id, json!({ "secret": "Chosen-By-Admin-1" })).await;
+    let message = expect_error(chosen, &[403], &["FORBIDDEN"]).await.errors.remove(0).message;
+    assert!(message.contains("only the robot itself"), "{message}");
+    assert_eq!(pull_status(&as_robot(&berth, &name, &new), "ci/app").await, 200, "a refused reset changes nothing");
+    let itself = as_robot(&berth, &name, &new);
+    expect_status(robot_request(&itself, Method::PATCH, id, json!({ "secret": "short" })).await, 400).await;
+    let own = robot_request(&itself, Method::PATCH, id, json!({ "secret": "Robot-Chosen-Secret-2" })).await;
+    expect_status(own, 200).await;
+    let new = "Robot-Chosen-Secret-2".to_owned();
+    assert_eq!(pull_status(&as_robot(&berth, &name, &new), "ci/app").await, 200);
 
     let disable = json!({ "level": "project", "duration": -1, "disable": true, "permissions": perms });
     expect_status(robot_request(&admin, Method::PUT, id, disable).await, 200).await;
@@ -135,13 +144,22 @@ async fn project_admins_manage_only_their_own_robots() {
     owner.create_project("mine", false).await;
 
     create_robot(&owner, "ok", "project", permissions("mine", &[("repository", "pull")])).await;
+    // A system robot needs a system admin; another's private project does not exist for the owner.
     let attempts = [
-        json!({ "name": "sys", "level": "system", "duration": -1, "permissions": permissions("*", &[("repository", "pull")]) }),
-        json!({ "name": "x", "level": "project", "duration": -1, "permissions": permissions("theirs", &[("repository", "pull")]) }),
+        (
+            json!({ "name": "sys", "level": "system", "duration": -1, "permissions": permissions("*", &[("repository", "pull")]) }),
+            403,
+            "FORBIDDEN",
+        ),
+        (
+            json!({ "name": "x", "level": "project", "duration": -1, "permissions": permissions("theirs", &[("repository", "pull")]) }),
+            404,
+            "NOT_FOUND",
+        ),
     ];
-    for body in attempts {
+    for (body, status, code) in attempts {
         let resp = owner.request(Method::POST, "/api/v2.0/robots").json(&body).send().await.unwrap();
-        assert!([403, 404].contains(&status(&resp)), "{body}: got {}", status(&resp));
+        expect_error(resp, &[status], &[code]).await;
     }
     // Permissions outside the robot's own project, and unknown actions, are refused.
     let cross = json!([

@@ -45,6 +45,33 @@ impl std::fmt::Display for UserRef {
     }
 }
 
+/// No one hands out a role wider than what they hold themselves (a robot
+/// allowed to add members cannot make someone project admin).
+fn require_covers(caller: &Caller, standing: &ProjectAccess, role: Role) -> Result<()> {
+    if standing.covers_role(role) {
+        return Ok(());
+    }
+    Err(Error::Denied(format!(
+        "'{}' cannot grant the {} role: it allows more than '{}' holds in this project",
+        caller.principal.name(),
+        role.name(),
+        caller.principal.name()
+    )))
+}
+
+/// No one changes or removes a member whose role is wider than their own.
+fn require_covers_member(caller: &Caller, standing: &ProjectAccess, member: &MemberRecord) -> Result<()> {
+    match Role::from_harbor_id(member.role) {
+        Some(role) if standing.covers_role(role) => Ok(()),
+        _ => Err(Error::Denied(format!(
+            "'{}' cannot change the membership of '{}': their role allows more than '{}' holds",
+            caller.principal.name(),
+            member.username,
+            caller.principal.name()
+        ))),
+    }
+}
+
 fn check_project_name(name: &str) -> Result<()> {
     let valid = !name.contains('/') && name.len() <= 255 && name.parse::<RepoName>().is_ok();
     if valid {
@@ -57,10 +84,6 @@ fn check_project_name(name: &str) -> Result<()> {
     }
 }
 
-fn not_found(name: &str) -> Error {
-    Error::NotFound(format!("project '{name}' not found"))
-}
-
 impl Projects {
     pub fn new(meta: Arc<dyn Meta>, access: Access, settings: Settings, audit: Audit) -> Projects {
         Projects { meta, access, settings, audit }
@@ -70,25 +93,8 @@ impl Projects {
         self.audit.record(AuditEvent::by(caller, Some(project.to_owned()), resource, kind, op)).await;
     }
 
-    /// Resolves Harbor's `project_name_or_id` path parameter.
-    async fn find(&self, name_or_id: &str) -> Result<ProjectRecord> {
-        let by_id = match name_or_id.parse::<i64>() {
-            Ok(id) => self.meta.project_by_id(id).await.map_err(errors::meta)?,
-            Err(_) => None,
-        };
-        let found = match by_id {
-            Some(p) => Some(p),
-            None => self.meta.project_by_name(name_or_id).await.map_err(errors::meta)?,
-        };
-        found.ok_or_else(|| not_found(name_or_id))
-    }
-
-    /// The name of the project a `project_name_or_id` parameter refers to.
-    pub async fn resolve_name(&self, name_or_id: &str) -> Result<String> {
-        Ok(self.find(name_or_id).await?.name)
-    }
-
-    /// Finds a project and requires the caller's permission in it.
+    /// Finds a project by Harbor's `project_name_or_id` and requires the
+    /// caller's permission in it; refusals echo only the caller's input.
     async fn authorized(
         &self,
         caller: &Caller,
@@ -96,9 +102,24 @@ impl Projects {
         resource: Resource,
         act: Act,
     ) -> Result<(ProjectRecord, ProjectAccess)> {
-        let p = self.find(name_or_id).await?;
-        let standing = self.access.require(&caller.principal, &p.name, resource, act).await?;
-        Ok((p, standing))
+        self.access.require_project(&caller.principal, name_or_id, resource, act).await
+    }
+
+    /// The name of the project `name_or_id` refers to, once the caller is
+    /// allowed `act` on `resource` in it; the management API's check before
+    /// any project route runs.
+    pub async fn authorize(&self, caller: &Caller, name_or_id: &str, resource: Resource, act: Act) -> Result<String> {
+        Ok(self.authorized(caller, name_or_id, resource, act).await?.0.name)
+    }
+
+    /// Whether a project with this name exists and the caller may see it;
+    /// a project hidden from the caller does not exist for them.
+    pub async fn visible(&self, caller: &Caller, name: &str) -> Result<bool> {
+        match self.authorized(caller, name, Resource::Project, Act::Read).await {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound(_) | Error::Unauthorized(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn create(&self, caller: &Caller, name: &str, settings: ProjectSettings) -> Result<ProjectRecord> {
@@ -119,7 +140,8 @@ impl Projects {
         self.meta.add_member(id, me.id, Role::ProjectAdmin.harbor_id()).await.map_err(errors::meta)?;
         self.access.invalidate();
         self.record(caller, name, name.to_owned(), "project", "create").await;
-        self.meta.project_by_id(id).await.map_err(errors::meta)?.ok_or_else(|| not_found(name))
+        let created = self.meta.project_by_id(id).await.map_err(errors::meta)?;
+        created.ok_or_else(|| Error::internal(format!("project '{name}' vanished right after its creation")))
     }
 
     pub async fn get(&self, caller: &Caller, name_or_id: &str) -> Result<ProjectView> {
@@ -207,7 +229,8 @@ impl Projects {
 
     /// Adds an existing user as a member with `role`.
     pub async fn add_member(&self, caller: &Caller, name_or_id: &str, user: UserRef, role: Role) -> Result<i64> {
-        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::Create).await?;
+        let (p, standing) = self.authorized(caller, name_or_id, Resource::Member, Act::Create).await?;
+        require_covers(caller, &standing, role)?;
         let found = match &user {
             UserRef::Name(name) => self.meta.user_by_name(name).await,
             UserRef::Id(id) => self.meta.user_by_id(*id).await,
@@ -226,8 +249,10 @@ impl Projects {
     }
 
     pub async fn update_member(&self, caller: &Caller, name_or_id: &str, member_id: i64, role: Role) -> Result<()> {
-        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::Update).await?;
+        let (p, standing) = self.authorized(caller, name_or_id, Resource::Member, Act::Update).await?;
         let m = self.member(caller, name_or_id, member_id).await?;
+        require_covers(caller, &standing, role)?;
+        require_covers_member(caller, &standing, &m)?;
         self.meta.update_member_role(p.id, member_id, role.harbor_id()).await.map_err(errors::meta)?;
         self.access.invalidate();
         self.record(caller, &p.name, format!("{}:{}", m.username, role.name()), "member", "update").await;
@@ -235,8 +260,9 @@ impl Projects {
     }
 
     pub async fn remove_member(&self, caller: &Caller, name_or_id: &str, member_id: i64) -> Result<()> {
-        let (p, _) = self.authorized(caller, name_or_id, Resource::Member, Act::Delete).await?;
+        let (p, standing) = self.authorized(caller, name_or_id, Resource::Member, Act::Delete).await?;
         let m = self.member(caller, name_or_id, member_id).await?;
+        require_covers_member(caller, &standing, &m)?;
         self.meta.remove_member(p.id, member_id).await.map_err(errors::meta)?;
         self.access.invalidate();
         self.record(caller, &p.name, m.username, "member", "delete").await;

@@ -8,7 +8,7 @@ use berth_core::{Error, Result};
 use berth_meta::{Meta, PageRequest, Paged, RobotRecord, RobotUpdate};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Access, Caller, RobotAccount, RobotPermission};
+use crate::access::{Access, Caller, Principal, ProjectAccess, RobotAccount, RobotPermission};
 use crate::audit::{Audit, AuditEvent};
 use crate::{errors, unix_now};
 
@@ -71,7 +71,7 @@ pub(crate) fn robot_account(r: &RobotRecord) -> Result<RobotAccount> {
             Ok(RobotPermission { namespace: p.namespace.clone(), access })
         })
         .collect::<Result<_>>()?;
-    Ok(RobotAccount { id: r.id, name: r.name.clone(), permissions })
+    Ok(RobotAccount { id: r.id, name: r.name.clone(), permissions, stamp: r.credential_stamp })
 }
 
 /// Whether a robot may sign in at `now`.
@@ -84,6 +84,50 @@ fn expiry(duration_days: i64) -> Result<i64> {
         -1 => Ok(-1),
         d if (1..=36_500).contains(&d) => Ok(unix_now() + d * 86_400),
         _ => Err(Error::Invalid("duration must be -1 (never expires) or 1 to 36500 days".into())),
+    }
+}
+
+fn robot_not_found(id: i64) -> Error {
+    Error::NotFound(format!("robot {id} not found"))
+}
+
+/// Whether the caller is the robot `id` itself.
+fn is_self(caller: &Caller, id: i64) -> bool {
+    matches!(&caller.principal, Principal::Robot(r) if r.id == id)
+}
+
+/// Who manages robots at a robot's level, and what they hold.
+enum Manager {
+    /// A system admin: holds everything.
+    System,
+    /// Someone the project lets manage its robots, holding this standing.
+    Project(ProjectAccess),
+}
+
+impl Manager {
+    fn project_id(&self) -> Option<i64> {
+        match self {
+            Manager::System => None,
+            Manager::Project(s) => Some(s.project_id),
+        }
+    }
+
+    /// Refuses unless the manager holds every permission in `specs`.
+    fn require_within(&self, caller: &Caller, specs: &[PermissionSpec], verb: &str) -> Result<()> {
+        let Manager::Project(standing) = self else { return Ok(()) };
+        for spec in specs {
+            let actions = spec.access.iter().map(parse_action).collect::<Result<Vec<_>>>()?;
+            if let Some((r, a)) = actions.into_iter().find(|&(r, a)| !standing.covers(&[(r, a)])) {
+                return Err(Error::Denied(format!(
+                    "'{}' cannot {verb} a robot holding {}:{}, which '{}' does not hold itself",
+                    caller.principal.name(),
+                    r.as_str(),
+                    a.as_str(),
+                    caller.principal.name()
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -101,13 +145,26 @@ impl Robots {
     }
 
     /// Requires the caller to manage robots at the robot's level: system
-    /// admins for system robots, project admins (or admins) for project ones.
-    /// Returns the project's id for project robots.
-    async fn require_manager(&self, caller: &Caller, project: Option<&str>, act: Act) -> Result<Option<i64>> {
+    /// admins for system robots; for project robots, whoever the project
+    /// lets do `act` on robots (`project` is a name or id, as given).
+    async fn require_manager(&self, caller: &Caller, project: Option<&str>, act: Act) -> Result<Manager> {
         match project {
-            Some(p) => Ok(Some(self.access.require(&caller.principal, p, Resource::Robot, act).await?.project_id)),
-            None => caller.require_sysadmin("manage system robots").map(|()| None),
+            Some(p) => {
+                let (_, standing) = self.access.require_project(&caller.principal, p, Resource::Robot, act).await?;
+                Ok(Manager::Project(standing))
+            }
+            None => caller.require_sysadmin("manage system robots").map(|()| Manager::System),
         }
+    }
+
+    /// [`Robots::require_manager`] for an existing robot: a caller who may
+    /// not see its project learns only that there is no such robot.
+    async fn require_manager_of(&self, caller: &Caller, robot: &RobotView, act: Act) -> Result<Manager> {
+        let project = self.project_name(robot.record.project_id).await?;
+        self.require_manager(caller, project.as_deref(), act).await.map_err(|e| match e {
+            Error::NotFound(_) => robot_not_found(robot.record.id),
+            e => e,
+        })
     }
 
     /// Checks permissions against the robot's level: a project robot may
@@ -142,7 +199,7 @@ impl Robots {
 
     /// Creates a robot; returns it with its secret, which is not stored.
     pub async fn create(&self, caller: &Caller, req: RobotRequest) -> Result<(RobotView, String)> {
-        let project_id = self.require_manager(caller, req.project.as_deref(), Act::Create).await?;
+        let manager = self.require_manager(caller, req.project.as_deref(), Act::Create).await?;
         let valid_name = !req.name.is_empty()
             && req.name.len() <= 128
             && req.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
@@ -150,6 +207,8 @@ impl Robots {
             return Err(Error::Invalid("robot names use 1-128 lowercase letters, digits, '.', '_' or '-'".into()));
         }
         Self::check_permissions(req.project.as_deref(), &req.permissions)?;
+        manager.require_within(caller, &req.permissions, "grant")?;
+        let project_id = manager.project_id();
         let name = match &req.project {
             Some(p) => format!("{ROBOT_PREFIX}{p}+{}", req.name),
             None => format!("{ROBOT_PREFIX}{}", req.name),
@@ -164,6 +223,7 @@ impl Robots {
             disabled: req.disabled,
             expires_at: expiry(req.duration_days)?,
             permissions: serde_json::to_string(&req.permissions).map_err(Error::internal)?,
+            credential_stamp: 0,
             created_at: 0,
             updated_at: 0,
         };
@@ -177,24 +237,25 @@ impl Robots {
         Ok((self.get(caller, id).await?, secret))
     }
 
-    /// One robot, for whoever manages robots at its level.
-    pub async fn get(&self, caller: &Caller, id: i64) -> Result<RobotView> {
-        let record = self
-            .meta
-            .robot_by_id(id)
-            .await
-            .map_err(errors::meta)?
-            .ok_or_else(|| Error::NotFound("robot not found".into()))?;
-        let project = self.project_name(record.project_id).await?;
-        self.require_manager(caller, project.as_deref(), Act::Read).await?;
+    /// One robot, as stored.
+    async fn fetch(&self, id: i64) -> Result<RobotView> {
+        let record = self.meta.robot_by_id(id).await.map_err(errors::meta)?.ok_or_else(|| robot_not_found(id))?;
         let permissions = serde_json::from_str(&record.permissions).map_err(Error::internal)?;
         Ok(RobotView { record, permissions })
     }
 
-    /// Robots of one project (its admins), or all of them (system admins).
+    /// One robot, for whoever manages robots at its level.
+    pub async fn get(&self, caller: &Caller, id: i64) -> Result<RobotView> {
+        let robot = self.fetch(id).await?;
+        self.require_manager_of(caller, &robot, Act::Read).await?;
+        Ok(robot)
+    }
+
+    /// Robots of one project (`project` by name or id, for whoever may list
+    /// its robots), or all of them (system admins).
     pub async fn list(&self, caller: &Caller, project: Option<&str>, page: PageRequest) -> Result<Paged<RobotView>> {
-        let project_id = self.require_manager(caller, project, Act::List).await?;
-        let found = self.meta.list_robots(project_id, page).await.map_err(errors::meta)?;
+        let manager = self.require_manager(caller, project, Act::List).await?;
+        let found = self.meta.list_robots(manager.project_id(), page).await.map_err(errors::meta)?;
         let items = found
             .items
             .into_iter()
@@ -206,12 +267,19 @@ impl Robots {
         Ok(Paged { items, total: found.total })
     }
 
-    /// Changes description, permissions, expiry or the disabled flag.
+    /// Changes description, permissions, expiry or the disabled flag. No
+    /// robot changes its own account, and no caller gives a robot more than
+    /// it holds or touches a robot that holds more.
     pub async fn update(&self, caller: &Caller, id: i64, req: RobotRequest) -> Result<()> {
-        let current = self.get(caller, id).await?;
+        let current = self.fetch(id).await?;
+        if is_self(caller, id) {
+            return Err(Error::Denied("a robot cannot change its own permissions, expiry or state".into()));
+        }
+        let manager = self.require_manager_of(caller, &current, Act::Update).await?;
         let project = self.project_name(current.record.project_id).await?;
-        self.require_manager(caller, project.as_deref(), Act::Update).await?;
         Self::check_permissions(project.as_deref(), &req.permissions)?;
+        manager.require_within(caller, &current.permissions, "change")?;
+        manager.require_within(caller, &req.permissions, "grant")?;
         let expires_at = if req.duration_days == 0 { current.record.expires_at } else { expiry(req.duration_days)? };
         let update = RobotUpdate {
             description: req.description,
@@ -225,12 +293,21 @@ impl Robots {
         Ok(())
     }
 
-    /// Replaces the secret with `secret` (if strong enough) or a new random
-    /// one, which is returned.
+    /// Replaces a robot's secret and returns the new one. A robot may set
+    /// its own secret (`secret`, if strong enough) or have one generated;
+    /// managers only ever get a generated one, so no caller chooses another
+    /// account's secret.
     pub async fn refresh_secret(&self, caller: &Caller, id: i64, secret: Option<String>) -> Result<String> {
-        let current = self.get(caller, id).await?;
-        let project = self.project_name(current.record.project_id).await?;
-        self.require_manager(caller, project.as_deref(), Act::Update).await?;
+        let current = self.fetch(id).await?;
+        if !is_self(caller, id) {
+            let manager = self.require_manager_of(caller, &current, Act::Update).await?;
+            manager.require_within(caller, &current.permissions, "reset the secret of")?;
+            if secret.is_some() {
+                return Err(Error::Denied(
+                    "only the robot itself may choose its secret; leave \"secret\" out to have one generated".into(),
+                ));
+            }
+        }
         let secret = match secret {
             Some(s) => {
                 berth_auth::check_password_strength(&s).map_err(|e| Error::Invalid(e.to_string()))?;
@@ -241,14 +318,16 @@ impl Robots {
         let hash = berth_auth::hash_password(&secret).map_err(Error::internal)?;
         self.meta.set_robot_secret(id, &hash).await.map_err(errors::meta)?;
         self.access.invalidate();
+        let project = self.project_name(current.record.project_id).await?;
         self.record(caller, project, &current.record.name, "refresh_secret").await;
         Ok(secret)
     }
 
     pub async fn delete(&self, caller: &Caller, id: i64) -> Result<()> {
-        let current = self.get(caller, id).await?;
+        let current = self.fetch(id).await?;
+        let manager = self.require_manager_of(caller, &current, Act::Delete).await?;
+        manager.require_within(caller, &current.permissions, "delete")?;
         let project = self.project_name(current.record.project_id).await?;
-        self.require_manager(caller, project.as_deref(), Act::Delete).await?;
         self.meta.delete_robot(id).await.map_err(errors::meta)?;
         self.access.invalidate();
         self.record(caller, project, &current.record.name, "delete").await;
@@ -270,6 +349,7 @@ mod tests {
             disabled,
             expires_at,
             permissions: permissions.into(),
+            credential_stamp: 0,
             created_at: 0,
             updated_at: 0,
         }

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
+use berth_auth::{Act, Resource};
 use berth_meta::{AuditEntry, AuditQuery};
 use berth_services::Services;
 use http::Uri;
@@ -67,14 +68,14 @@ pub(crate) async fn list(State(s): State<Services>, ApiCaller(_): ApiCaller, uri
 
 pub(crate) async fn project_logs(
     State(s): State<Services>,
-    ApiCaller(_): ApiCaller,
+    ApiCaller(caller): ApiCaller,
     ApiPath(project): ApiPath<String>,
     uri: Uri,
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
     let page = Pagination::from_query(&params)?;
     let mut query = audit_query(&params)?;
-    query.project = Some(s.projects.resolve_name(&project).await?);
+    query.project = Some(s.projects.authorize(&caller, &project, Resource::Log, Act::List).await?);
     let entries = s.audit.search(&query, page.request()).await?;
     Ok(paged_response(&uri, page, entries, entry_json))
 }

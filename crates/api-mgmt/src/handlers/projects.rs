@@ -138,15 +138,12 @@ pub(crate) async fn list(State(s): State<Services>, ApiCaller(caller): ApiCaller
     Ok(paged_response(&uri, page, projects, project_json))
 }
 
-/// `HEAD /projects?project_name=`: whether the name is taken.
-pub(crate) async fn exists(State(s): State<Services>, uri: Uri) -> ApiResult<StatusCode> {
+/// `HEAD /projects?project_name=`: whether a project of that name exists
+/// among those the caller may see.
+pub(crate) async fn exists(State(s): State<Services>, ApiCaller(caller): ApiCaller, uri: Uri) -> ApiResult<StatusCode> {
     let params = Params::from_uri(&uri);
     let name = params.get("project_name").ok_or_else(|| bad_request("project_name is required"))?;
-    match s.projects.resolve_name(name).await {
-        Ok(_) => Ok(StatusCode::OK),
-        Err(berth_core::Error::NotFound(_)) => Ok(StatusCode::NOT_FOUND),
-        Err(e) => Err(e.into()),
-    }
+    Ok(if s.projects.visible(&caller, name).await? { StatusCode::OK } else { StatusCode::NOT_FOUND })
 }
 
 pub(crate) async fn get(

@@ -5,8 +5,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use berth_auth::{Act, Resource};
 use berth_core::{Reference, RepoName, Tag};
 use berth_meta::{ArtifactRecord, PageRequest, ProjectFilter, RepositoryRecord};
+use berth_services::access::Caller;
 use berth_services::repositories::repository_name;
 use berth_services::Services;
 use http::{StatusCode, Uri};
@@ -59,9 +61,10 @@ fn artifact_json(a: ArtifactRecord) -> Value {
 }
 
 /// The repository a `project` + `repository_name` path names, with the
-/// project given by name or id.
-async fn repo(s: &Services, project: &str, relative: &str) -> ApiResult<RepoName> {
-    let project = s.projects.resolve_name(project).await?;
+/// project given by name or id (and visible to the caller; the service
+/// checks the permission each operation needs).
+async fn repo(s: &Services, caller: &Caller, project: &str, relative: &str) -> ApiResult<RepoName> {
+    let project = s.projects.authorize(caller, project, Resource::Project, Act::Read).await?;
     Ok(repository_name(&project, relative)?)
 }
 
@@ -84,7 +87,7 @@ pub(crate) async fn list(
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
     let page = Pagination::from_query(&params)?;
-    let project = s.projects.resolve_name(&project).await?;
+    let project = s.projects.authorize(&caller, &project, Resource::Repository, Act::List).await?;
     let found = s.repositories.list(&caller, &project, name_filter(&params)?.as_deref(), page.request()).await?;
     Ok(paged_response(&uri, page, found, repository_json))
 }
@@ -94,7 +97,7 @@ pub(crate) async fn get(
     ApiCaller(caller): ApiCaller,
     ApiPath((project, name)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     Ok(Json(repository_json(s.repositories.get(&caller, &repo).await?)))
 }
 
@@ -103,7 +106,7 @@ pub(crate) async fn delete(
     ApiCaller(caller): ApiCaller,
     ApiPath((project, name)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     s.repositories.delete(&caller, &repo).await?;
     Ok(StatusCode::OK)
 }
@@ -116,7 +119,7 @@ pub(crate) async fn artifacts(
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
     let page = Pagination::from_query(&params)?;
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     let found = s.repositories.artifacts(&caller, &repo, page.request()).await?;
     Ok(paged_response(&uri, page, found, artifact_json))
 }
@@ -126,7 +129,7 @@ pub(crate) async fn artifact(
     ApiCaller(caller): ApiCaller,
     ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     let reference: Reference = reference.parse()?;
     Ok(Json(artifact_json(s.repositories.artifact(&caller, &repo, &reference).await?)))
 }
@@ -136,7 +139,7 @@ pub(crate) async fn delete_artifact(
     ApiCaller(caller): ApiCaller,
     ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     s.repositories.delete_artifact(&caller, &repo, &reference.parse()?).await?;
     Ok(StatusCode::OK)
 }
@@ -146,7 +149,7 @@ pub(crate) async fn tags(
     ApiCaller(caller): ApiCaller,
     ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     let a = s.repositories.artifact(&caller, &repo, &reference.parse()?).await?;
     let total = a.tags.len();
     let tags: Vec<Value> = a
@@ -170,7 +173,7 @@ pub(crate) async fn create_tag(
     ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
     req: Result<Json<TagReq>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     let tag: Tag = body(req)?.name.parse()?;
     s.repositories.create_tag(&caller, &repo, &reference.parse()?, &tag).await?;
     Ok(StatusCode::CREATED)
@@ -181,7 +184,7 @@ pub(crate) async fn delete_tag(
     ApiCaller(caller): ApiCaller,
     ApiPath((project, name, _reference, tag)): ApiPath<(String, String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    let repo = repo(&s, &project, &name).await?;
+    let repo = repo(&s, &caller, &project, &name).await?;
     s.repositories.delete_tag(&caller, &repo, &tag.parse()?).await?;
     Ok(StatusCode::OK)
 }

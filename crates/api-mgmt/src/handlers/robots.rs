@@ -94,7 +94,7 @@ pub(crate) async fn list(State(s): State<Services>, ApiCaller(caller): ApiCaller
     for term in params.search()? {
         match term {
             Term::Exact(k, v) if k == "ProjectID" || k == "project_id" => {
-                project = Some(s.projects.resolve_name(&v).await?);
+                project = Some(v);
             }
             Term::Exact(k, v) if k == "Level" && (v == "system" || v == "project") => {}
             t => return Err(bad_request(format!("cannot search robots by '{}'", t.key()))),

@@ -13,10 +13,10 @@ use berth_services::access::{Caller, RepoAction};
 use berth_services::{Registry, Services};
 use http::{HeaderMap, HeaderValue, Method, Uri};
 
-use crate::auth;
 use crate::error::ApiError;
 use crate::headers::{API_VERSION, CONTENT_DIGEST};
 use crate::route::{Action, Route};
+use crate::{auth, realm};
 
 type Reply = Result<Response, ApiError>;
 
@@ -39,21 +39,28 @@ impl Req {
 /// The single entry point for `/v2/`.
 pub(crate) async fn dispatch(State(services): State<Services>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let realm = auth::realm(&parts.headers, &parts.uri);
-    let req = Req { method: parts.method, uri: parts.uri, headers: parts.headers, body };
-    let mut challenge_scope = None;
-    let mut resp = match recognize(&req) {
+    let mut resp = match realm::token_realm(&parts.headers, &parts.uri) {
         Err(e) => e.into_response(),
-        Ok((route, action)) => {
-            challenge_scope = auth::scope_for(&route, action);
-            match auth::caller(&services.access, &req.headers, &parts.extensions).await {
-                Err(e) => e.into_response(),
-                Ok(caller) => serve(&services, &caller, route, action, req).await,
-            }
-        }
+        Ok(realm) => handle(&services, parts, body, &realm).await,
     };
-    auth::add_challenge(&mut resp, &realm, challenge_scope.as_deref());
     resp.headers_mut().insert(API_VERSION, HeaderValue::from_static("registry/2.0"));
+    resp
+}
+
+/// Recognizes the route, identifies the caller and serves the request; a
+/// 401 carries the challenge naming the scope this request needs.
+async fn handle(services: &Services, parts: http::request::Parts, body: Body, realm: &str) -> Response {
+    let req = Req { method: parts.method, uri: parts.uri, headers: parts.headers, body };
+    let (route, action) = match recognize(&req) {
+        Ok(recognized) => recognized,
+        Err(e) => return e.into_response(),
+    };
+    let scope = auth::scope_for(&route, action);
+    let mut resp = match auth::caller(&services.access, &req.headers, &parts.extensions).await {
+        Err(e) => e.into_response(),
+        Ok(caller) => serve(services, &caller, route, action, req).await,
+    };
+    auth::add_challenge(&mut resp, realm, scope.as_deref());
     resp
 }
 

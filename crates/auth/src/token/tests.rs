@@ -13,8 +13,12 @@ fn pull_push() -> Vec<Scope> {
     vec!["repository:team/app:pull,push".parse().unwrap()]
 }
 
+fn alice() -> Subject<'static> {
+    Subject { name: "alice", account: Some(TokenAccount { kind: "user".into(), id: 7, stamp: 42 }) }
+}
+
 fn issue_with(key: &SigningKey) -> String {
-    issue(key, ISS, AUD, "alice", pull_push(), TTL, NOW).unwrap().token
+    issue(key, ISS, AUD, alice(), pull_push(), TTL, NOW).unwrap().token
 }
 
 fn refusal(result: Result<Claims, AuthError>) -> String {
@@ -34,7 +38,7 @@ fn forge(header: serde_json::Value, claims: &Claims, signature: &str) -> String 
 #[test]
 fn round_trip() {
     let key = SigningKey::generate();
-    let issued = issue(&key, ISS, AUD, "alice", pull_push(), TTL, NOW).unwrap();
+    let issued = issue(&key, ISS, AUD, alice(), pull_push(), TTL, NOW).unwrap();
     assert_eq!((issued.expires_in, issued.issued_at), (TTL, NOW));
     let header = jsonwebtoken::decode_header(&issued.token).unwrap();
     assert_eq!(
@@ -46,7 +50,19 @@ fn round_trip() {
     assert_eq!((claims.iss.as_str(), claims.aud.as_str(), claims.sub.as_str()), (ISS, AUD, "alice"));
     assert_eq!((claims.iat, claims.nbf, claims.exp), (NOW, NOW, NOW + TTL));
     assert_eq!(claims.access, pull_push());
+    assert_eq!(claims.account, alice().account);
     assert!(uuid::Uuid::parse_str(&claims.jti).is_ok());
+}
+
+#[test]
+fn anonymous_tokens_name_no_account() {
+    let key = SigningKey::generate();
+    let anonymous = Subject { name: "", account: None };
+    let token = issue(&key, ISS, AUD, anonymous, pull_push(), TTL, NOW).unwrap().token;
+    let payload = token.split('.').nth(1).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(json.get("account").is_none(), "{json}");
+    assert_eq!(verify(&[key], &token, ISS, AUD, NOW).unwrap().account, None);
 }
 
 #[test]

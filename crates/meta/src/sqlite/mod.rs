@@ -3,6 +3,7 @@
 mod artifacts;
 mod audit;
 mod projects;
+mod refresh;
 mod registry;
 mod robots;
 mod settings;

@@ -121,7 +121,17 @@ impl ProjectMeta for SqliteMeta {
     }
 
     async fn delete_project(&self, id: i64) -> MetaResult<bool> {
-        let done = sqlx::query("DELETE FROM projects WHERE id = ?").bind(id).execute(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        // The project's robots go with it (foreign key), and so do their refresh tokens.
+        sqlx::query(
+            "DELETE FROM refresh_tokens WHERE account_kind = 'robot'
+             AND account_id IN (SELECT id FROM robots WHERE project_id = ?)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM projects WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 

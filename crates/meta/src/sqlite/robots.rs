@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
+use super::users::NEW_STAMP;
 use super::{now, SqliteMeta};
-use crate::{MetaResult, PageRequest, Paged, RobotMeta, RobotRecord, RobotUpdate};
+use crate::{AccountKind, MetaResult, PageRequest, Paged, RobotMeta, RobotRecord, RobotUpdate};
 
-const COLUMNS: &str =
-    "id, name, description, secret_hash, project_id, disabled, expires_at, permissions, created_at, updated_at";
+const COLUMNS: &str = "id, name, description, secret_hash, project_id, disabled, expires_at, permissions,
+    credential_stamp, created_at, updated_at";
 
 fn robot_from_row(r: &SqliteRow) -> MetaResult<RobotRecord> {
     Ok(RobotRecord {
@@ -20,6 +21,7 @@ fn robot_from_row(r: &SqliteRow) -> MetaResult<RobotRecord> {
         disabled: r.try_get("disabled")?,
         expires_at: r.try_get("expires_at")?,
         permissions: r.try_get("permissions")?,
+        credential_stamp: r.try_get("credential_stamp")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -29,10 +31,11 @@ fn robot_from_row(r: &SqliteRow) -> MetaResult<RobotRecord> {
 impl RobotMeta for SqliteMeta {
     async fn create_robot(&self, r: &RobotRecord) -> MetaResult<Option<i64>> {
         let t = now();
-        let done = sqlx::query(
+        let done = sqlx::query(&format!(
             "INSERT INTO robots (name, description, secret_hash, project_id, disabled, expires_at, permissions,
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
-        )
+             credential_stamp, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, {NEW_STAMP}, ?, ?)
+             ON CONFLICT (name) DO NOTHING"
+        ))
         .bind(&r.name)
         .bind(&r.description)
         .bind(&r.secret_hash)
@@ -81,10 +84,10 @@ impl RobotMeta for SqliteMeta {
     }
 
     async fn update_robot(&self, id: i64, u: &RobotUpdate) -> MetaResult<bool> {
-        let done = sqlx::query(
-            "UPDATE robots SET description = ?, disabled = ?, expires_at = ?, permissions = ?, updated_at = ?
-             WHERE id = ?",
-        )
+        let done = sqlx::query(&format!(
+            "UPDATE robots SET description = ?, disabled = ?, expires_at = ?, permissions = ?,
+             credential_stamp = {NEW_STAMP}, updated_at = ? WHERE id = ?"
+        ))
         .bind(&u.description)
         .bind(u.disabled)
         .bind(u.expires_at)
@@ -97,17 +100,17 @@ impl RobotMeta for SqliteMeta {
     }
 
     async fn set_robot_secret(&self, id: i64, secret_hash: &str) -> MetaResult<bool> {
-        let done = sqlx::query("UPDATE robots SET secret_hash = ?, updated_at = ? WHERE id = ?")
-            .bind(secret_hash)
-            .bind(now())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let sql =
+            format!("UPDATE robots SET secret_hash = ?, credential_stamp = {NEW_STAMP}, updated_at = ? WHERE id = ?");
+        let done = sqlx::query(&sql).bind(secret_hash).bind(now()).bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn delete_robot(&self, id: i64) -> MetaResult<bool> {
-        let done = sqlx::query("DELETE FROM robots WHERE id = ?").bind(id).execute(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM robots WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        super::refresh::delete_tokens_of(&mut tx, AccountKind::Robot, id).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 }

@@ -5,10 +5,16 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{now, SqliteMeta};
-use crate::{MetaResult, NewUser, PageRequest, Paged, UserConflict, UserMeta, UserProfile, UserRecord, UserSource};
+use crate::{
+    AccountKind, MetaResult, NewUser, PageRequest, Paged, UserConflict, UserMeta, UserProfile, UserRecord, UserSource,
+};
 
-const COLUMNS: &str =
-    "id, username, email, realname, comment, password_hash, source, sysadmin, disabled, created_at, updated_at";
+const COLUMNS: &str = "id, username, email, realname, comment, password_hash, source, sysadmin, disabled,
+    credential_stamp, created_at, updated_at";
+
+/// A fresh credential stamp: random, and below 2^53 so it stays exact as a
+/// JSON number.
+pub(super) const NEW_STAMP: &str = "abs(random() % 9007199254740991)";
 
 fn user_from_row(r: &SqliteRow) -> MetaResult<UserRecord> {
     let source: String = r.try_get("source")?;
@@ -22,6 +28,7 @@ fn user_from_row(r: &SqliteRow) -> MetaResult<UserRecord> {
         source: if source == "ldap" { UserSource::Ldap } else { UserSource::Local },
         sysadmin: r.try_get("sysadmin")?,
         disabled: r.try_get("disabled")?,
+        credential_stamp: r.try_get("credential_stamp")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -40,10 +47,10 @@ fn conflict(e: &sqlx::Error) -> Option<UserConflict> {
 impl UserMeta for SqliteMeta {
     async fn create_user(&self, u: &NewUser) -> MetaResult<Result<i64, UserConflict>> {
         let t = now();
-        let done = sqlx::query(
-            "INSERT INTO users (username, email, realname, comment, password_hash, source, sysadmin, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+        let done = sqlx::query(&format!(
+            "INSERT INTO users (username, email, realname, comment, password_hash, source, sysadmin, credential_stamp,
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, {NEW_STAMP}, ?, ?)"
+        ))
         .bind(&u.username)
         .bind(&u.email)
         .bind(&u.realname)
@@ -125,7 +132,7 @@ impl UserMeta for SqliteMeta {
     }
 
     async fn set_password_hash(&self, id: i64, hash: &str) -> MetaResult<bool> {
-        self.update_user_column(id, "password_hash", hash.to_owned()).await
+        self.update_user_credentials(id, "password_hash", hash.to_owned()).await
     }
 
     async fn set_sysadmin(&self, id: i64, sysadmin: bool) -> MetaResult<bool> {
@@ -133,11 +140,14 @@ impl UserMeta for SqliteMeta {
     }
 
     async fn set_disabled(&self, id: i64, disabled: bool) -> MetaResult<bool> {
-        self.update_user_column(id, "disabled", disabled).await
+        self.update_user_credentials(id, "disabled", disabled).await
     }
 
     async fn delete_user(&self, id: i64) -> MetaResult<bool> {
-        let done = sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&mut *tx).await?;
+        super::refresh::delete_tokens_of(&mut tx, AccountKind::User, id).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 }
@@ -149,6 +159,16 @@ impl SqliteMeta {
         T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + 'static,
     {
         let sql = format!("UPDATE users SET {column} = ?, updated_at = ? WHERE id = ?");
+        let done = sqlx::query(&sql).bind(value).bind(now()).bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Like `update_user_column`, renewing the credential stamp in the same write.
+    async fn update_user_credentials<T>(&self, id: i64, column: &'static str, value: T) -> MetaResult<bool>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send + 'static,
+    {
+        let sql = format!("UPDATE users SET {column} = ?, credential_stamp = {NEW_STAMP}, updated_at = ? WHERE id = ?");
         let done = sqlx::query(&sql).bind(value).bind(now()).bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
     }

@@ -33,6 +33,7 @@ async fn robots(meta: &dyn Meta) {
         disabled: false,
         expires_at: -1,
         permissions: "[]".into(),
+        credential_stamp: 0,
         created_at: 0,
         updated_at: 0,
     };

@@ -4,6 +4,7 @@
 use berth_core::{Digest, RepoName, Tag};
 
 mod artifacts;
+mod credentials;
 mod identity;
 
 use crate::{ManifestPut, Meta, NewManifest, RegistryMeta};
@@ -45,6 +46,7 @@ pub async fn run_all(meta: &dyn Meta) {
     repository_listing(meta).await;
     identity::run_all(meta).await;
     artifacts::run_all(meta).await;
+    credentials::run_all(meta).await;
 }
 
 async fn blob_links_are_per_repository(meta: &dyn RegistryMeta) {

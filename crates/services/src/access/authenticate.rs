@@ -1,74 +1,76 @@
 //! Authentication: who a request's credentials identify (users, robots,
 //! registry tokens), with throttling and a short cache of checked passwords.
 
-use std::sync::Arc;
-
 use berth_core::{Error, Result};
-use berth_meta::UserSource;
 use sha2::{Digest as _, Sha256};
 
-use super::{Access, Account, Caller, Credentials, Principal};
-use crate::robots::{robot_account, robot_is_active, ROBOT_PREFIX};
+use super::accounts::is_robot_name;
+use super::{Access, Caller, Credentials, Holder, Principal};
 use crate::settings::{AuthMode, SystemSettings};
-use crate::{errors, unix_now};
+
+/// Where credentials are presented; each accepts only what it should.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// `/v2/`: Basic credentials, or a registry token granting exactly its
+    /// `access` claims.
+    Registry,
+    /// `/api/v2.0`: Basic credentials (users and robots); registry tokens
+    /// are refused, so a pull token is never a management login.
+    Management,
+    /// `/service/token`: Basic credentials or none; a token is never traded
+    /// for another one.
+    TokenService,
+}
 
 impl Access {
     /// Identifies the caller from the request's credentials, if any.
-    pub async fn authenticate(&self, credentials: Option<Credentials>, client_address: &str) -> Result<Caller> {
+    pub async fn authenticate(
+        &self,
+        credentials: Option<Credentials>,
+        client_address: &str,
+        surface: Surface,
+    ) -> Result<Caller> {
         let mut caller = Caller::anonymous(client_address);
-        match credentials {
-            None => {}
-            Some(Credentials::Basic { username, password }) => {
+        match (credentials, surface) {
+            (None, _) => {}
+            (Some(Credentials::Basic { username, password }), _) => {
                 caller.principal = self.check_password(&username, &password, client_address).await?;
             }
-            Some(Credentials::Bearer(token)) => {
+            (Some(Credentials::Bearer(_)), Surface::Management) => {
+                return Err(Error::Unauthorized(
+                    "the management API does not accept registry tokens; sign in with a username and password \
+                     (or a robot's name and secret)"
+                        .into(),
+                ));
+            }
+            (Some(Credentials::Bearer(_)), Surface::TokenService) => {
+                return Err(Error::Unauthorized(
+                    "a registry token cannot be exchanged for another token; sign in with a username and password, \
+                     or use a refresh token"
+                        .into(),
+                ));
+            }
+            (Some(Credentials::Bearer(token)), Surface::Registry) => {
                 let claims = self.verify_token(&token).await?;
-                if !claims.sub.is_empty() {
-                    caller.principal = self.active_principal(&claims.sub).await?.ok_or_else(|| {
-                        Error::Unauthorized("the account this token was issued to is disabled, expired or gone".into())
-                    })?;
-                }
+                caller.principal = match &claims.account {
+                    None if claims.sub.is_empty() => Principal::Anonymous,
+                    None => return Err(Error::Unauthorized("the token names no account; sign in again".into())),
+                    Some(account) => {
+                        let holder = Holder::from_token(account)
+                            .ok_or_else(|| Error::Unauthorized("the token names an unknown kind of account".into()))?;
+                        self.live(holder).await?.ok_or_else(|| {
+                            Error::Unauthorized(
+                                "the account this token was issued to has changed its credentials, \
+                                 or was disabled or deleted; sign in again"
+                                    .into(),
+                            )
+                        })?
+                    }
+                };
                 caller.token_access = Some(claims.access.clone());
             }
         }
         Ok(caller)
-    }
-
-    /// The enabled user or unexpired robot with this name, if any.
-    async fn active_principal(&self, name: &str) -> Result<Option<Principal>> {
-        if let Some(hit) = self.accounts.get(&name.to_owned()) {
-            return Ok(hit);
-        }
-        let principal = if name.starts_with(ROBOT_PREFIX) {
-            let robot = self.meta.robot_by_name(name).await.map_err(errors::meta)?;
-            match robot.filter(|r| robot_is_active(r, unix_now())) {
-                Some(r) => Some(Principal::Robot(Arc::new(robot_account(&r)?))),
-                None => None,
-            }
-        } else {
-            let user = self.meta.user_by_name(name).await.map_err(errors::meta)?;
-            user.filter(|u| !u.disabled)
-                .map(|u| Principal::User(Arc::new(Account { id: u.id, username: u.username, sysadmin: u.sysadmin })))
-        };
-        self.accounts.insert(name.to_owned(), principal.clone());
-        Ok(principal)
-    }
-
-    /// The password hash that `username`'s password must match, and who
-    /// that is, if the account may sign in at all.
-    async fn stored_secret(&self, username: &str) -> Result<Option<(String, Principal)>> {
-        if username.starts_with(ROBOT_PREFIX) {
-            let robot = self.meta.robot_by_name(username).await.map_err(errors::meta)?;
-            return match robot.filter(|r| robot_is_active(r, unix_now())) {
-                Some(r) => Ok(Some((r.secret_hash.clone(), Principal::Robot(Arc::new(robot_account(&r)?))))),
-                None => Ok(None),
-            };
-        }
-        let user = self.meta.user_by_name(username).await.map_err(errors::meta)?;
-        Ok(user.filter(|u| u.source == UserSource::Local && !u.disabled).and_then(|u| {
-            let account = Account { id: u.id, username: u.username, sysadmin: u.sysadmin };
-            u.password_hash.map(|h| (h, Principal::User(Arc::new(account))))
-        }))
     }
 
     /// Checks a username (or robot name) and password (or robot secret),
@@ -78,12 +80,12 @@ impl Access {
             return Err(Error::TooManyRequests(format!("too many failed logins; try again in {wait} seconds")));
         }
         let key = self.credential_key(username, password);
-        if let Some(account) = self.verified.get(&key) {
-            return Ok(account);
+        if let Some(principal) = self.remembered(&key).await? {
+            return Ok(principal);
         }
         let _turn = self.checking.turn(key).await;
-        if let Some(account) = self.verified.get(&key) {
-            return Ok(account);
+        if let Some(principal) = self.remembered(&key).await? {
+            return Ok(principal);
         }
         let settings = self.settings.current().await?;
         let verified = if uses_ldap(&settings, username) {
@@ -93,16 +95,25 @@ impl Access {
             let matches = self.verify_hash(password, stored.as_ref().map(|(hash, _)| hash.clone())).await?;
             stored.filter(|_| matches).map(|(_, principal)| principal)
         };
-        match verified {
-            Some(principal) => {
+        match verified.and_then(|p| p.holder().map(|h| (p, h))) {
+            Some((principal, holder)) => {
                 self.limiter.succeeded(username);
-                self.verified.insert(key, principal.clone());
+                self.verified.insert(key, holder);
                 Ok(principal)
             }
-            _ => {
+            None => {
                 self.limiter.failed(username, client_address);
                 Err(Error::Unauthorized("invalid username or password".into()))
             }
+        }
+    }
+
+    /// A credential checked moments ago, if the account it proved is still
+    /// the same (same credential stamp, still enabled).
+    async fn remembered(&self, key: &[u8; 32]) -> Result<Option<Principal>> {
+        match self.verified.get(key) {
+            Some(holder) => self.live(holder).await,
+            None => Ok(None),
         }
     }
 
@@ -133,7 +144,7 @@ impl Access {
 /// against the directory.
 fn uses_ldap(settings: &SystemSettings, username: &str) -> bool {
     settings.auth_mode == AuthMode::LdapAuth
-        && !username.starts_with(ROBOT_PREFIX)
+        && !is_robot_name(username)
         && !username.eq_ignore_ascii_case(crate::bootstrap::ADMIN_USERNAME)
 }
 

@@ -1,5 +1,7 @@
-//! Authorization on `/v2/`: whether a caller, by role or by the actions a
-//! token carries, may pull, push or delete in a repository.
+//! Authorization on `/v2/`: whether a caller may pull, push or delete in a
+//! repository. A request with a token needs both: the token must carry the
+//! action, and the account must hold it now (a token outlives neither a
+//! removed membership nor a project made private).
 
 use berth_auth::Scope;
 use berth_core::{Error, RepoName, Result};
@@ -9,20 +11,18 @@ use super::{Access, Caller, Principal, RepoAction};
 impl Access {
     /// Whether the caller may perform `action` on `repo` through `/v2/`.
     ///
-    /// A token is judged by what it carries. When it lacks the action but
-    /// the caller could get it, the answer is `Unauthorized` so the client
-    /// fetches a token with a wider scope; otherwise `Denied`.
+    /// When the account may but its token lacks the action, the answer is
+    /// `Unauthorized` so the client fetches a token with a wider scope;
+    /// when the account may not, `Denied` (or, for anonymous callers,
+    /// `Unauthorized` worded the same whether or not the repository exists).
     pub async fn authorize_repository(&self, caller: &Caller, repo: &RepoName, action: RepoAction) -> Result<()> {
-        if let Some(access) = &caller.token_access {
-            if token_allows(access, "repository", repo.as_str(), action.as_str()) {
-                return Ok(());
-            }
-        }
         let standing = self.project_access(&caller.principal, repo.project()).await?;
-        let live = standing.as_ref().map(|s| s.repository_grant()).unwrap_or_default();
-        match (live.allows(action), &caller.token_access) {
-            (true, None) => Ok(()),
-            (true, Some(_)) => Err(Error::Unauthorized(format!(
+        let held = standing.as_ref().is_some_and(|s| s.repository_grant().allows(action));
+        let carried =
+            caller.token_access.as_ref().map(|a| token_allows(a, "repository", repo.as_str(), action.as_str()));
+        match (held, carried) {
+            (true, None | Some(true)) => Ok(()),
+            (true, Some(false)) => Err(Error::Unauthorized(format!(
                 "the token does not grant {} on {repo}; request one that does",
                 action.as_str()
             ))),
@@ -30,10 +30,9 @@ impl Access {
                 Err(Error::NameUnknown(format!("project '{}' does not exist; create it first", repo.project())))
             }
             (false, _) => Err(match &caller.principal {
-                Principal::Anonymous => Error::Unauthorized(format!(
-                    "sign in to {} {repo}: anonymous access is not allowed",
-                    action.as_str()
-                )),
+                Principal::Anonymous => {
+                    Error::Unauthorized(format!("authentication required to {} {repo}", action.as_str()))
+                }
                 p => Error::Denied(format!(
                     "requested access to the resource is denied: '{}' may not {} {repo}",
                     p.name(),
@@ -45,17 +44,13 @@ impl Access {
 
     /// Listing every repository is for system admins.
     pub fn authorize_catalog(&self, caller: &Caller) -> Result<()> {
-        let allowed = match &caller.token_access {
-            Some(access) => token_allows(access, "registry", "catalog", "*"),
-            None => caller.principal.is_sysadmin(),
-        };
-        match (allowed, &caller.principal) {
-            (true, _) => Ok(()),
-            (false, Principal::Anonymous) => Err(Error::Unauthorized("sign in to list repositories".into())),
-            (false, _) if caller.token_access.is_some() && caller.principal.is_sysadmin() => {
-                Err(Error::Unauthorized("the token does not grant catalog access".into()))
-            }
-            (false, _) => Err(Error::Denied("only system administrators may list every repository".into())),
+        let held = caller.principal.is_sysadmin();
+        let carried = caller.token_access.as_ref().map(|a| token_allows(a, "registry", "catalog", "*"));
+        match (held, carried, &caller.principal) {
+            (true, None | Some(true), _) => Ok(()),
+            (true, Some(false), _) => Err(Error::Unauthorized("the token does not grant catalog access".into())),
+            (false, _, Principal::Anonymous) => Err(Error::Unauthorized("sign in to list repositories".into())),
+            (false, _, _) => Err(Error::Denied("only system administrators may list every repository".into())),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use berth_auth::{role_allows, Act, Resource, Role};
 use berth_core::{Error, Result};
+use berth_meta::ProjectRecord;
 
 use super::{Access, Principal};
 use crate::errors;
@@ -29,6 +30,18 @@ impl ProjectAccess {
             || self.granted.contains(&(resource, act))
     }
 
+    /// Whether this standing holds every action a member with `role` would:
+    /// no one hands out a role wider than their own.
+    pub fn covers_role(&self, role: Role) -> bool {
+        every_action().all(|(r, a)| !role_allows(role, r, a) || self.allows(r, a))
+    }
+
+    /// Whether this standing holds every one of `actions`: no one grants a
+    /// robot more than they hold themselves.
+    pub fn covers(&self, actions: &[(Resource, Act)]) -> bool {
+        actions.iter().all(|&(r, a)| self.allows(r, a))
+    }
+
     /// The registry actions this standing grants on the project's
     /// repositories.
     pub fn repository_grant(&self) -> Grant {
@@ -38,6 +51,10 @@ impl ProjectAccess {
             delete: self.allows(Resource::Artifact, Act::Delete),
         }
     }
+}
+
+fn every_action() -> impl Iterator<Item = (Resource, Act)> {
+    Resource::ALL.into_iter().flat_map(|r| Act::ALL.into_iter().map(move |a| (r, a)))
 }
 
 /// Registry actions on a repository (the `pull`, `push`, `delete` of
@@ -119,24 +136,67 @@ impl Access {
     }
 
     /// Requires the principal to be allowed `act` on `resource` in
-    /// `project`. Unknown projects look the same as forbidden ones to
-    /// anyone who may not see them.
+    /// `project`. A project the principal may not see answers exactly as a
+    /// missing one, so names cannot be probed.
     pub async fn require(&self, who: &Principal, project: &str, resource: Resource, act: Act) -> Result<ProjectAccess> {
         let standing = self.project_access(who, project).await?;
-        match standing {
-            Some(s) if s.allows(resource, act) => Ok(s),
-            Some(s) if s.allows(Resource::Project, Act::Read) => Err(denied(who)),
-            None if who.is_sysadmin() => Err(Error::NotFound(format!("project '{project}' not found"))),
-            _ if matches!(who, Principal::Anonymous) => Err(denied(who)),
-            _ => Err(Error::NotFound(format!("project '{project}' not found"))),
-        }
+        judge(who, standing, project, resource, act)
+    }
+
+    /// Like [`Access::require`] for Harbor's `project_name_or_id` parameter:
+    /// finds the project by id or name, and words every refusal with the
+    /// caller's own input, so an id never reveals the name behind it.
+    pub async fn require_project(
+        &self,
+        who: &Principal,
+        name_or_id: &str,
+        resource: Resource,
+        act: Act,
+    ) -> Result<(ProjectRecord, ProjectAccess)> {
+        let by_id = match name_or_id.parse::<i64>() {
+            Ok(id) => self.meta.project_by_id(id).await.map_err(errors::meta)?,
+            Err(_) => None,
+        };
+        let found = match by_id {
+            Some(p) => Some(p),
+            None => self.meta.project_by_name(name_or_id).await.map_err(errors::meta)?,
+        };
+        let Some(project) = found else { return Err(hidden(who, name_or_id)) };
+        let standing = self.project_access(who, &project.name).await?;
+        let granted = judge(who, standing, name_or_id, resource, act)?;
+        Ok((project, granted))
+    }
+}
+
+/// The verdict on a standing: allowed, denied (the project is visible), or
+/// hidden (answered as if there were no such project).
+fn judge(
+    who: &Principal,
+    standing: Option<ProjectAccess>,
+    shown_as: &str,
+    r: Resource,
+    a: Act,
+) -> Result<ProjectAccess> {
+    match standing {
+        Some(s) if s.allows(r, a) => Ok(s),
+        Some(s) if s.allows(Resource::Project, Act::Read) => Err(denied(who)),
+        _ => Err(hidden(who, shown_as)),
+    }
+}
+
+/// The answer about a project the caller may not see, and about one that
+/// does not exist: the same, word for word, echoing only the caller's input.
+pub(crate) fn hidden(who: &Principal, shown_as: &str) -> Error {
+    match who {
+        Principal::Anonymous => Error::Unauthorized("authentication required".into()),
+        _ => Error::NotFound(format!("project '{shown_as}' not found")),
     }
 }
 
 /// Refusal: anonymous callers are asked to sign in, others are denied.
 pub(crate) fn denied(who: &Principal) -> Error {
     match who {
-        Principal::Anonymous => Error::Unauthorized("sign in first: this needs an account".into()),
+        Principal::Anonymous => Error::Unauthorized("authentication required".into()),
         p => Error::Denied(format!("'{}' is not allowed to do this", p.name())),
     }
 }

@@ -37,7 +37,7 @@ impl Access {
                     self.meta.set_sysadmin(u.id, person.is_admin).await.map_err(errors::meta)?;
                 }
                 let sysadmin = if manage_admins { person.is_admin } else { u.sysadmin };
-                Account { id: u.id, username: u.username, sysadmin }
+                Account { id: u.id, username: u.username, sysadmin, stamp: u.credential_stamp }
             }
             None => self.create_ldap_user(&person).await?,
         };
@@ -62,6 +62,9 @@ impl Access {
         }
         let id = created.map_err(|_| Error::Conflict(format!("an account named '{}' already exists", new.username)))?;
         tracing::info!(username = %new.username, "created account on first LDAP sign-in");
-        Ok(Account { id, username: new.username, sysadmin: new.sysadmin })
+        let stored = self.meta.user_by_id(id).await.map_err(errors::meta)?;
+        let stamp =
+            stored.ok_or_else(|| Error::internal("an account vanished right after its creation"))?.credential_stamp;
+        Ok(Account { id, username: new.username, sysadmin: new.sysadmin, stamp })
     }
 }

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use berth_auth::{Act, Resource, Scope};
+use berth_auth::{Act, Resource, Scope, TokenAccount};
+use berth_meta::AccountKind;
 
 /// A signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,6 +11,8 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub sysadmin: bool,
+    /// The credential stamp the account had when it was read.
+    pub stamp: i64,
 }
 
 /// A signed-in robot account and what it may do.
@@ -18,6 +21,8 @@ pub struct RobotAccount {
     pub id: i64,
     pub name: String,
     pub permissions: Vec<RobotPermission>,
+    /// The credential stamp the robot had when it was read.
+    pub stamp: i64,
 }
 
 /// Actions a robot holds in one project, or in every project (`*`).
@@ -58,10 +63,18 @@ impl Principal {
 
     /// A key telling principals apart in caches.
     pub(crate) fn cache_key(&self) -> String {
+        match self.holder() {
+            None => String::new(),
+            Some(h) => format!("{}{}", h.kind.as_str(), h.id),
+        }
+    }
+
+    /// The account by kind, id and credential stamp; `None` for anonymous callers.
+    pub fn holder(&self) -> Option<Holder> {
         match self {
-            Principal::Anonymous => String::new(),
-            Principal::User(a) => format!("u{}", a.id),
-            Principal::Robot(r) => format!("r{}", r.id),
+            Principal::Anonymous => None,
+            Principal::User(a) => Some(Holder { kind: AccountKind::User, id: a.id, stamp: a.stamp }),
+            Principal::Robot(r) => Some(Holder { kind: AccountKind::Robot, id: r.id, stamp: r.stamp }),
         }
     }
 
@@ -75,6 +88,28 @@ impl Principal {
             Principal::User(a) => Some(a),
             _ => None,
         }
+    }
+}
+
+/// An account named the way credentials name it: by kind and id (stable
+/// for the account's life, unlike a name) and the credential stamp that
+/// was current when the credential was issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Holder {
+    pub kind: AccountKind,
+    pub id: i64,
+    pub stamp: i64,
+}
+
+impl Holder {
+    /// The `account` claim of a registry token.
+    pub(crate) fn token_account(self) -> TokenAccount {
+        TokenAccount { kind: self.kind.as_str().to_owned(), id: self.id, stamp: self.stamp }
+    }
+
+    /// The holder a token's `account` claim names, if it is well formed.
+    pub(crate) fn from_token(t: &TokenAccount) -> Option<Holder> {
+        Some(Holder { kind: AccountKind::parse(&t.kind)?, id: t.id, stamp: t.stamp })
     }
 }
 

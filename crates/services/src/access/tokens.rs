@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 
-use berth_auth::{Claims, Issued, Scope, SigningKey};
+use berth_auth::{Claims, Issued, Scope, SigningKey, Subject};
 use berth_core::{Error, RepoName, Result};
 use berth_meta::SigningKeyRecord;
 
@@ -71,9 +71,9 @@ impl Access {
         let keys = self.signing_keys(false).await?;
         let key = keys.first().ok_or_else(|| Error::internal("no signing key"))?;
         let ttl = self.settings.current().await?.token_expiration * 60;
-        let subject = match &caller.principal {
-            Principal::Anonymous => "",
-            p => p.name(),
+        let subject = match caller.principal.holder() {
+            None => Subject { name: "", account: None },
+            Some(holder) => Subject { name: caller.principal.name(), account: Some(holder.token_account()) },
         };
         berth_auth::issue(key, TOKEN_ISSUER, TOKEN_SERVICE, subject, access, ttl, unix_now() as u64)
             .map_err(Error::internal)
