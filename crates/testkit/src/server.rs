@@ -52,6 +52,22 @@ impl Berth {
         Ok(berth)
     }
 
+    /// A second `berth serve` on its own port sharing this one's data
+    /// directory (database and blobs), as another node of one deployment.
+    pub fn another_node(&self) -> Result<Berth> {
+        let mut node = Berth {
+            bin: self.bin.clone(),
+            host: String::new(),
+            url: String::new(),
+            data_dir: self.data_dir.clone(),
+            extra_args: self.extra_args.clone(),
+            child: None,
+            _dir: None,
+        };
+        node.spawn("127.0.0.1:0")?;
+        Ok(node)
+    }
+
     fn log_path(&self) -> PathBuf {
         self.data_dir.parent().unwrap_or(Path::new(".")).join("berth.log")
     }
