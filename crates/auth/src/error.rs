@@ -17,6 +17,9 @@ pub enum AuthError {
     /// A bearer token was refused.
     #[error("{0}")]
     InvalidToken(String),
+    /// A sealed secret could not be opened: another key, or damaged data.
+    #[error("{0}")]
+    Unsealable(String),
     /// Something that should not fail did (parameters, the random source, signing).
     #[error("internal error: {0}")]
     Internal(String),

@@ -8,6 +8,8 @@ use crate::MetaResult;
 #[derive(Clone, PartialEq)]
 pub struct SigningKeyRecord {
     pub kid: String,
+    /// The key's secret, sealed by the services before it reaches the
+    /// database (older versions stored it raw).
     pub secret: Vec<u8>,
     pub created_at: i64,
 }
@@ -30,6 +32,13 @@ pub trait SettingsMeta: Send + Sync + 'static {
     async fn signing_keys(&self) -> MetaResult<Vec<SigningKeyRecord>>;
 
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> MetaResult<()>;
+
+    /// Removes one key; false if there was none with this id.
+    async fn delete_signing_key(&self, kid: &str) -> MetaResult<bool>;
+
+    /// Rewrites storage so values deleted or replaced earlier no longer
+    /// linger in free space (after plaintext secrets were sealed).
+    async fn reclaim_free_space(&self) -> MetaResult<()>;
 
     /// Removes keys created before `before` except the newest one.
     async fn prune_signing_keys(&self, before: i64) -> MetaResult<u64>;

@@ -27,6 +27,19 @@ pub struct Config {
     /// created; without it one is generated and shown once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_password: Option<String>,
+    /// The key that seals secrets stored in the database (token signing
+    /// keys, the LDAP bind password). Created on first start, mode 0600;
+    /// every node of one deployment needs the same file.
+    /// Default: `<data_dir>/secret.key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Where the secret key lives.
+    pub fn secret_key_path(&self) -> PathBuf {
+        self.secret_key_file.clone().unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,13 +69,22 @@ impl Default for Config {
             max_blocking_threads: 64,
             shutdown_grace_seconds: 60,
             admin_password: None,
+            secret_key_file: None,
         }
     }
 }
 
 /// The settings `Config` has at its top level.
-const TOP_LEVEL_KEYS: &[&str] =
-    &["listen", "data_dir", "storage", "uploads", "max_blocking_threads", "shutdown_grace_seconds", "admin_password"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "storage",
+    "uploads",
+    "max_blocking_threads",
+    "shutdown_grace_seconds",
+    "admin_password",
+    "secret_key_file",
+];
 
 /// Flags that were actually given, so absent ones do not override.
 #[derive(Serialize)]

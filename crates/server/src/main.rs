@@ -4,6 +4,7 @@ mod cli;
 mod config;
 mod housekeeping;
 mod listener;
+mod secret_key;
 mod serve;
 mod telemetry;
 

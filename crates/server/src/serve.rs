@@ -11,15 +11,17 @@ use berth_storage::fs::FsBlobStore;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Config;
-use crate::{housekeeping, listener};
+use crate::{housekeeping, listener, secret_key};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let meta = SqliteMeta::open(&config.data_dir.join("berth.db")).await.context("opening the database")?;
     let blobs = FsBlobStore::open(&config.data_dir, config.storage.fsync).context("opening blob storage")?;
-    let services = Services::new(Arc::new(meta.clone()), Arc::new(blobs));
+    let sealing = secret_key::load_or_create(&config.secret_key_path())?;
+    let services = Services::new(Arc::new(meta.clone()), Arc::new(blobs), sealing);
     first_start(&meta, config.admin_password.as_deref()).await?;
+    services.prepare().await.map_err(|e| anyhow::anyhow!("preparing stored secrets: {e}"))?;
 
     let housekeeping = tokio::spawn(housekeeping::run(services.clone(), config.uploads.clone()));
     let app = berth_api_oci::router(services.clone())
@@ -41,8 +43,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the admin account, `library` and the first signing key on an
-/// empty database, showing a generated admin password this one time.
+/// Creates the admin account and `library` on an empty database, showing
+/// a generated admin password this one time.
 async fn first_start(meta: &SqliteMeta, admin_password: Option<&str>) -> anyhow::Result<()> {
     let generated = berth_services::bootstrap::first_start(meta, admin_password).await.map_err(|e| match e {
         berth_core::Error::Invalid(m) => anyhow::anyhow!(m),

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use berth_auth::{Scope, SigningKey, Subject, TokenAccount};
+use berth_auth::{Scope, SealingKey, SigningKey, Subject, TokenAccount};
 use berth_meta::{sqlite::SqliteMeta, SettingsMeta, UserMeta};
 use berth_testkit::oci_http::*;
 use berth_testkit::{Berth, ADMIN_PASSWORD, ADMIN_USER};
@@ -315,14 +315,19 @@ async fn anonymous_pulls_public_projects_with_a_token_but_never_private_ones_nor
     check(resp, Unauthorized, 200, "anonymous token on private").await;
 }
 
-/// The newest token signing key and the admin's account claim, read from the server's database.
+/// The newest token signing key and the admin's account claim, read from the server's database
+/// and opened with its secret key file: what an attacker holding both would have.
 async fn signing_key(berth: &Berth) -> (SigningKey, TokenAccount) {
     let meta = SqliteMeta::open(&berth.data_dir.join("berth.db")).await.expect("open berth.db");
     let record = meta.signing_keys().await.unwrap().into_iter().next().expect("a signing key");
     let admin = meta.user_by_name(ADMIN_USER).await.unwrap().expect("the admin account");
     meta.close().await;
+    let sealing = std::fs::read_to_string(berth.data_dir.join("secret.key")).expect("the secret key file");
+    let sealing = SealingKey::from_text(&sealing).unwrap();
+    let sealed = String::from_utf8(record.secret).unwrap();
+    let secret = sealing.open(&sealed, &format!("signing-key:{}", record.kid)).expect("the key opens");
     let account = TokenAccount { kind: "user".into(), id: admin.id, stamp: admin.credential_stamp };
-    (SigningKey::from_parts(record.kid, record.secret), account)
+    (SigningKey::from_parts(record.kid, secret), account)
 }
 
 /// A token granting the admin pull on `team/app`, signed with `key`, valid for a minute from `issued_at`.

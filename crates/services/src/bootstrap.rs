@@ -1,5 +1,5 @@
-//! First start: the system admin, the public `library` project and the
-//! first token signing key.
+//! First start: the system admin and the public `library` project (the
+//! first token signing key is made by `Services::prepare`).
 
 use berth_core::{name::DEFAULT_PROJECT, Error, Result};
 use berth_meta::{Meta, NewUser, ProjectSettings, UserSource};

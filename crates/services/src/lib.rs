@@ -17,6 +17,7 @@ pub mod users;
 
 use std::sync::Arc;
 
+use berth_auth::SealingKey;
 use berth_meta::Meta;
 use berth_storage::BlobStore;
 
@@ -40,14 +41,17 @@ pub struct Services {
     pub projects: Projects,
     pub robots: Robots,
     pub repositories: Repositories,
+    meta: Arc<dyn Meta>,
 }
 
 impl Services {
     /// Builds the services; starts the audit writer, so call inside a runtime.
-    pub fn new(meta: Arc<dyn Meta>, blobs: Arc<dyn BlobStore>) -> Services {
+    /// `sealing` seals secrets at rest (signing keys, the LDAP password).
+    pub fn new(meta: Arc<dyn Meta>, blobs: Arc<dyn BlobStore>, sealing: SealingKey) -> Services {
+        let sealing = Arc::new(sealing);
         let audit = Audit::start(meta.clone());
-        let settings = Settings::new(meta.clone(), audit.clone());
-        let access = Access::new(meta.clone(), settings.clone(), audit.clone());
+        let settings = Settings::new(meta.clone(), audit.clone(), sealing.clone());
+        let access = Access::new(meta.clone(), settings.clone(), audit.clone(), sealing);
         let registry = Registry::new(meta.clone(), blobs);
         let pulls = pulls::PullCounter::start(meta.clone());
         Services {
@@ -55,11 +59,26 @@ impl Services {
             registry,
             users: Users::new(meta.clone(), access.clone(), audit.clone()),
             robots: Robots::new(meta.clone(), access.clone(), audit.clone()),
-            projects: Projects::new(meta, access.clone(), settings.clone(), audit.clone()),
+            projects: Projects::new(meta.clone(), access.clone(), settings.clone(), audit.clone()),
+            meta,
             access,
             settings,
             audit,
         }
+    }
+}
+
+impl Services {
+    /// Readies stored state when the server starts: seals secrets an older
+    /// version stored as plaintext (then rewrites storage so the plaintext
+    /// does not linger in free space) and creates the first token signing key.
+    pub async fn prepare(&self) -> berth_core::Result<()> {
+        let sealed = self.settings.seal_stored_secrets().await?;
+        let dropped = self.access.prepare_signing_keys().await?;
+        if sealed || dropped {
+            self.meta.reclaim_free_space().await.map_err(errors::meta)?;
+        }
+        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use berth_auth::SealingKey;
 use berth_core::{Error, Result};
 use berth_meta::Meta;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ use crate::ttl::TtlCache;
 
 /// How long a node trusts its copy of the settings.
 const TTL: Duration = Duration::from_secs(5);
+/// Settings stored sealed: a copy of the database alone does not reveal them.
+const SEALED: [&str; 1] = ["ldap_search_password"];
 
 /// Where passwords are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,11 +123,57 @@ pub struct Settings {
     meta: Arc<dyn Meta>,
     audit: Audit,
     cache: Arc<TtlCache<(), Arc<SystemSettings>>>,
+    sealing: Arc<SealingKey>,
 }
 
 impl Settings {
-    pub fn new(meta: Arc<dyn Meta>, audit: Audit) -> Settings {
-        Settings { meta, audit, cache: Arc::new(TtlCache::new(1, TTL)) }
+    pub fn new(meta: Arc<dyn Meta>, audit: Audit, sealing: Arc<SealingKey>) -> Settings {
+        Settings { meta, audit, cache: Arc::new(TtlCache::new(1, TTL)), sealing }
+    }
+
+    /// A stored value as the settings use it: sealed ones opened.
+    fn stored_value(&self, key: &str, text: &str) -> Result<Option<Value>> {
+        let Ok(value) = serde_json::from_str::<Value>(text) else { return Ok(None) };
+        match value {
+            Value::String(s) if SEALED.contains(&key) && SealingKey::is_sealed(&s) => {
+                let plain = self.sealing.open(&s, &format!("setting:{key}")).map_err(Error::internal)?;
+                Ok(Some(Value::String(String::from_utf8(plain).map_err(Error::internal)?)))
+            }
+            v => Ok(Some(v)),
+        }
+    }
+
+    /// A value as it is stored: secret settings sealed.
+    fn value_to_store(&self, key: &str, value: &Value) -> String {
+        match value {
+            Value::String(s) if SEALED.contains(&key) && !s.is_empty() => {
+                Value::String(self.sealing.seal(s.as_bytes(), &format!("setting:{key}"))).to_string()
+            }
+            v => v.to_string(),
+        }
+    }
+
+    /// Seals secret settings an older version stored as plaintext; run when
+    /// the server starts. Whether there were any.
+    pub async fn seal_stored_secrets(&self) -> Result<bool> {
+        let mut sealed_any = false;
+        for (key, text) in self.meta.settings().await.map_err(errors::meta)? {
+            let plaintext = match serde_json::from_str::<Value>(&text) {
+                Ok(Value::String(s)) if SEALED.contains(&key.as_str()) && !s.is_empty() => !SealingKey::is_sealed(&s),
+                _ => false,
+            };
+            if plaintext {
+                let value = serde_json::from_str::<Value>(&text).map_err(Error::internal)?;
+                self.meta
+                    .put_settings(&[(key.clone(), self.value_to_store(&key, &value))])
+                    .await
+                    .map_err(errors::meta)?;
+                tracing::info!(setting = %key, "sealed a secret setting stored as plaintext by an older version");
+                sealed_any = true;
+            }
+        }
+        self.cache.clear();
+        Ok(sealed_any)
     }
 
     /// The current settings; at most a few seconds old.
@@ -137,8 +186,10 @@ impl Settings {
             _ => Map::new(),
         };
         for (key, text) in self.meta.settings().await.map_err(errors::meta)? {
-            if let (true, Ok(v)) = (merged.contains_key(&key), serde_json::from_str::<Value>(&text)) {
-                merged.insert(key, v);
+            if merged.contains_key(&key) {
+                if let Some(v) = self.stored_value(&key, &text)? {
+                    merged.insert(key, v);
+                }
             }
         }
         let settings: SystemSettings = serde_json::from_value(Value::Object(merged)).map_err(Error::internal)?;
@@ -185,7 +236,8 @@ impl Settings {
         if updated.token_expiration == 0 {
             return Err(Error::Invalid("token_expiration must be at least 1 minute".into()));
         }
-        let pairs: Vec<(String, String)> = changes.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        let pairs: Vec<(String, String)> =
+            changes.iter().map(|(k, v)| (k.clone(), self.value_to_store(k, v))).collect();
         self.meta.put_settings(&pairs).await.map_err(errors::meta)?;
         self.cache.clear();
         let names: Vec<&str> = changes.keys().map(String::as_str).collect();

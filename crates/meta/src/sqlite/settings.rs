@@ -51,6 +51,19 @@ impl SettingsMeta for SqliteMeta {
         Ok(())
     }
 
+    async fn delete_signing_key(&self, kid: &str) -> MetaResult<bool> {
+        let done = sqlx::query("DELETE FROM signing_keys WHERE kid = ?").bind(kid).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn reclaim_free_space(&self) -> MetaResult<()> {
+        // VACUUM writes every page anew; the checkpoint moves them from the
+        // write-ahead log into the database file and empties the log.
+        sqlx::query("VACUUM").execute(&self.pool).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn prune_signing_keys(&self, before: i64) -> MetaResult<u64> {
         let done = sqlx::query(
             "DELETE FROM signing_keys WHERE created_at < ?

@@ -155,6 +155,12 @@ async fn settings_and_keys(meta: &dyn Meta) {
     assert_eq!(kids(meta.signing_keys().await.unwrap()), ["newer", "new", "old"]);
     assert_eq!(meta.prune_signing_keys(1_000).await.unwrap(), 2, "the newest key always stays");
     assert_eq!(kids(meta.signing_keys().await.unwrap()), ["newer"]);
+    meta.add_signing_key(&key("spare", 300)).await.unwrap();
+    assert!(meta.delete_signing_key("newer").await.unwrap());
+    assert!(!meta.delete_signing_key("newer").await.unwrap());
+    assert_eq!(kids(meta.signing_keys().await.unwrap()), ["spare"]);
+    meta.reclaim_free_space().await.unwrap();
+    assert_eq!(kids(meta.signing_keys().await.unwrap()), ["spare"], "reclaiming space keeps what is stored");
 }
 
 async fn audit(meta: &dyn Meta) {

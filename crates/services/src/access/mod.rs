@@ -11,12 +11,13 @@ mod ldap_login;
 mod login_limit;
 mod principal;
 mod refresh;
+mod signing_keys;
 mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use berth_auth::SigningKey;
+use berth_auth::{SealingKey, SigningKey};
 use berth_meta::{AccountKind, Meta};
 use tokio::sync::Semaphore;
 
@@ -63,10 +64,12 @@ pub struct Access {
     limiter: Arc<LoginLimiter>,
     hashing: Arc<Semaphore>,
     cache_salt: [u8; 32],
+    /// Seals the token signing keys at rest.
+    sealing: Arc<SealingKey>,
 }
 
 impl Access {
-    pub fn new(meta: Arc<dyn Meta>, settings: Settings, audit: Audit) -> Access {
+    pub fn new(meta: Arc<dyn Meta>, settings: Settings, audit: Audit, sealing: Arc<SealingKey>) -> Access {
         Access {
             meta,
             settings,
@@ -80,6 +83,7 @@ impl Access {
             limiter: Arc::new(LoginLimiter::default()),
             hashing: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
             cache_salt: rand::random(),
+            sealing,
         }
     }
 

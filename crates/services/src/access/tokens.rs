@@ -5,13 +5,11 @@ use std::sync::Arc;
 
 use sha2::{Digest as _, Sha256};
 
-use berth_auth::{Claims, Issued, Scope, SigningKey, Subject};
+use berth_auth::{Claims, Issued, Scope, Subject};
 use berth_core::{Error, RepoName, Result};
-use berth_meta::SigningKeyRecord;
 
 use super::{Access, Caller, Principal};
-use crate::audit::AuditEvent;
-use crate::{errors, unix_now};
+use crate::unix_now;
 
 /// The `iss` of every token this server issues.
 pub const TOKEN_ISSUER: &str = "berth-token-service";
@@ -19,46 +17,6 @@ pub const TOKEN_ISSUER: &str = "berth-token-service";
 pub const TOKEN_SERVICE: &str = "berth-registry";
 
 impl Access {
-    /// Signing keys, newest first, creating the first one if none exists.
-    pub(crate) async fn signing_keys(&self, reload: bool) -> Result<Arc<Vec<SigningKey>>> {
-        if !reload {
-            if let Some(keys) = self.keys.get(&()) {
-                return Ok(keys);
-            }
-        }
-        let mut stored = self.meta.signing_keys().await.map_err(errors::meta)?;
-        if stored.is_empty() {
-            self.add_signing_key().await?;
-            stored = self.meta.signing_keys().await.map_err(errors::meta)?;
-        }
-        let keys: Arc<Vec<SigningKey>> =
-            Arc::new(stored.into_iter().map(|k| SigningKey::from_parts(k.kid, k.secret)).collect());
-        self.keys.insert((), keys.clone());
-        Ok(keys)
-    }
-
-    /// Starts signing with a new key, at an admin's request. Older keys
-    /// keep verifying until the tokens they signed have expired.
-    pub async fn rotate_signing_key(&self, caller: &Caller) -> Result<()> {
-        caller.require_sysadmin("rotate the token signing key")?;
-        self.add_signing_key().await?;
-        let event = AuditEvent::by(caller, None, "token signing key".into(), "configuration", "rotate");
-        self.audit.record(event).await;
-        Ok(())
-    }
-
-    /// Adds a key that signs from now on, and prunes keys whose tokens
-    /// have all expired.
-    async fn add_signing_key(&self) -> Result<()> {
-        let key = SigningKey::generate();
-        let record = SigningKeyRecord { kid: key.kid.clone(), secret: key.secret().to_vec(), created_at: unix_now() };
-        self.meta.add_signing_key(&record).await.map_err(errors::meta)?;
-        let max_lifetime = self.settings.current().await?.token_expiration as i64 * 60;
-        self.meta.prune_signing_keys(unix_now() - max_lifetime - 60).await.map_err(errors::meta)?;
-        self.keys.clear();
-        Ok(())
-    }
-
     /// A token for `caller` holding the granted part of each requested scope.
     pub async fn issue_token(&self, caller: &Caller, requested: &[Scope]) -> Result<Issued> {
         let mut access = Vec::new();
