@@ -2,6 +2,7 @@
 //! port, image fixtures, and wrappers around real registry clients.
 
 pub mod clients;
+pub mod ctr;
 pub mod fixtures;
 pub mod oci_http;
 pub mod server;
