@@ -1,6 +1,7 @@
 //! Helpers for Berth's end-to-end tests: a real `berth` process on a free
 //! port, image fixtures, and wrappers around real registry clients.
 
+pub mod buildah;
 pub mod clients;
 pub mod ctr;
 pub mod fixtures;
