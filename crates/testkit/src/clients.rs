@@ -1,4 +1,6 @@
-//! Thin wrappers around the real registry clients: skopeo, podman and docker.
+//! Thin wrappers around the real registry clients: skopeo, podman and docker
+//! (containerd's `ctr` and buildah live in [`crate::ctr`] and
+//! [`crate::buildah`], built on the same [`Client`]).
 //!
 //! Every call captures stdout and stderr; a failure (non-zero exit, missing
 //! binary, timeout) becomes an error that carries the command line and both
@@ -14,6 +16,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::Berth;
+
+/// `user` and `password` for one registry call; `None` is anonymous.
+pub type Creds<'a> = Option<(&'a str, &'a str)>;
 
 /// What a client printed.
 #[derive(Debug, Clone, Default)]
@@ -35,17 +40,17 @@ impl Output {
 #[derive(Debug, Clone)]
 pub struct Client {
     program: &'static str,
-    base_args: Vec<String>,
+    pub(crate) base_args: Vec<String>,
     install_hint: &'static str,
     /// A call running longer is killed, so a registry that hangs fails the
     /// test instead of stalling the suite.
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Environment for every call (private credential stores).
-    envs: Vec<(String, String)>,
+    pub(crate) envs: Vec<(String, String)>,
 }
 
 impl Client {
-    fn new(program: &'static str, install_hint: &'static str) -> Client {
+    pub(crate) fn new(program: &'static str, install_hint: &'static str) -> Client {
         Client { program, base_args: Vec::new(), install_hint, timeout: Duration::from_secs(240), envs: Vec::new() }
     }
 
@@ -73,8 +78,8 @@ impl Client {
             "`{} {}` {what}\n--- stdout ---\n{}\n--- stderr ---\n{}",
             self.program,
             self.base_args.iter().map(String::as_str).chain(args.iter().copied()).collect::<Vec<_>>().join(" "),
-            out.stdout.trim_end(),
-            out.stderr.trim_end()
+            tail(out.stdout.trim_end()),
+            tail(out.stderr.trim_end())
         )
     }
 
@@ -112,6 +117,21 @@ impl Client {
     }
 }
 
+/// The end of a long stream, where a client's error is: ctr redraws its
+/// progress table ten times a second, so a call that hangs until its
+/// timeout prints thousands of identical lines.
+fn tail(text: &str) -> String {
+    const KEEP: usize = 6000;
+    if text.len() <= KEEP {
+        return text.to_string();
+    }
+    let mut start = text.len() - KEEP;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("[... {start} earlier bytes left out ...]\n{}", &text[start..])
+}
+
 /// Reads a pipe to its end on its own thread, so a chatty client never
 /// blocks on a full pipe while we wait for it.
 fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<String> {
@@ -128,7 +148,7 @@ fn join(handle: thread::JoinHandle<String>) -> String {
 
 /// Signs `client` in to the registry at `host` as `user` (the client's
 /// own credential store, never the machine's).
-fn login(client: &Client, host: &str, user: &str, password: &str, extra: &[&str]) -> Result<Output> {
+pub(crate) fn login(client: &Client, host: &str, user: &str, password: &str, extra: &[&str]) -> Result<Output> {
     let mut args = vec!["login"];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["-u", user, "-p", password, host]);

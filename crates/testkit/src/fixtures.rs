@@ -117,6 +117,18 @@ impl OciLayout {
         self.path().join("blobs").join(digest.replacen(':', "/", 1))
     }
 
+    /// Writes the layout as a tar archive at `dest`, the form `ctr images
+    /// import` and `docker load` take. Entries are named `./index.json`,
+    /// `./blobs/...` as GNU tar names them when archiving a directory.
+    /// `dest` must lie outside the layout.
+    pub fn write_tar(&self, dest: &Path) -> Result<()> {
+        let mut tar = tar::Builder::new(BufWriter::new(File::create(dest)?));
+        tar.follow_symlinks(false);
+        tar.append_dir_all(".", self.path())?;
+        tar.into_inner()?.into_inner().map_err(|e| e.into_error())?;
+        Ok(())
+    }
+
     /// Writes a linux/amd64 image with one random layer per entry of
     /// `layer_sizes` (payload bytes) and tags it `tag`.
     pub fn add_image(&self, tag: &str, layer_sizes: &[u64]) -> Result<Image> {

@@ -131,16 +131,43 @@ impl Berth {
     /// Creates a project as the admin (with curl, so synchronous tests can
     /// use it too).
     pub fn create_project(&self, name: &str, public: bool) -> Result<()> {
-        let body = format!(r#"{{"project_name":"{name}","metadata":{{"public":"{public}"}}}}"#);
+        let body = serde_json::json!({ "project_name": name, "metadata": { "public": public.to_string() } });
+        self.admin_post("projects", &body)
+    }
+
+    /// Creates the local user `name` with `password` as the admin.
+    pub fn create_user(&self, name: &str, password: &str) -> Result<()> {
+        let body = serde_json::json!({
+            "username": name,
+            "email": format!("{name}@example.com"),
+            "realname": name,
+            "password": password,
+            "comment": "created by a test",
+        });
+        self.admin_post("users", &body)
+    }
+
+    /// Makes `username` a member of `project` with Harbor role `role_id`
+    /// (1 project admin, 2 developer, 3 guest, 4 maintainer, 5 limited
+    /// guest).
+    pub fn add_member(&self, project: &str, username: &str, role_id: u32) -> Result<()> {
+        let body = serde_json::json!({ "role_id": role_id, "member_user": { "username": username } });
+        self.admin_post(&format!("projects/{project}/members"), &body)
+    }
+
+    /// POSTs `body` to the management API as the admin and fails unless it
+    /// answers 201 Created; the error carries the answer.
+    fn admin_post(&self, path: &str, body: &serde_json::Value) -> Result<()> {
         let out = Command::new("curl")
-            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST"])
+            .args(["-sS", "-w", "\n%{http_code}", "-X", "POST"])
             .args(["-u", &format!("{ADMIN_USER}:{ADMIN_PASSWORD}")])
-            .args(["-H", "Content-Type: application/json", "-d", &body, &self.api("projects")])
+            .args(["-H", "Content-Type: application/json", "-d", &body.to_string(), &self.api(path)])
             .output()
             .context("running curl (apt-get install -y curl)")?;
-        let code = String::from_utf8_lossy(&out.stdout);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let (answer, code) = stdout.rsplit_once('\n').unwrap_or(("", &stdout));
         if code != "201" {
-            bail!("creating project {name} answered {code}: {}", String::from_utf8_lossy(&out.stderr));
+            bail!("POST {path} {body} answered {code}: {answer}{}", String::from_utf8_lossy(&out.stderr));
         }
         Ok(())
     }
