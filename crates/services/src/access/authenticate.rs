@@ -2,11 +2,13 @@
 //! registry tokens), with throttling and a short cache of checked passwords.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use berth_core::{Error, Result};
 use berth_meta::UserSource;
 use sha2::{Digest as _, Sha256};
 
+use super::login_limit::Attempt;
 use super::{Access, Account, Caller, Credentials, Principal};
 use crate::robots::{robot_account, robot_is_active, ROBOT_PREFIX};
 use crate::settings::{AuthMode, SystemSettings};
@@ -74,15 +76,16 @@ impl Access {
     /// Checks a username (or robot name) and password (or robot secret),
     /// throttling repeated failures.
     pub async fn check_password(&self, username: &str, password: &str, client_address: &str) -> Result<Principal> {
-        if let Err(wait) = self.limiter.check(username, client_address) {
-            return Err(Error::TooManyRequests(format!("too many failed logins; try again in {wait} seconds")));
-        }
         let key = self.credential_key(username, password);
+        let attempt = Attempt { account: username, address: client_address, credential: key };
+        let pending = self.limiter.check(&attempt, Instant::now())?;
         if let Some(account) = self.verified.get(&key) {
+            pending.succeeded(Instant::now());
             return Ok(account);
         }
         let _turn = self.checking.turn(key).await;
         if let Some(account) = self.verified.get(&key) {
+            pending.succeeded(Instant::now());
             return Ok(account);
         }
         let settings = self.settings.current().await?;
@@ -95,12 +98,12 @@ impl Access {
         };
         match verified {
             Some(principal) => {
-                self.limiter.succeeded(username);
+                pending.succeeded(Instant::now());
                 self.verified.insert(key, principal.clone());
                 Ok(principal)
             }
             _ => {
-                self.limiter.failed(username, client_address);
+                pending.failed(Instant::now());
                 Err(Error::Unauthorized("invalid username or password".into()))
             }
         }
