@@ -1,10 +1,13 @@
 //! Authentication: who a request's credentials identify (users, robots,
 //! registry tokens), with throttling and a short cache of checked passwords.
 
+use std::time::Instant;
+
 use berth_core::{Error, Result};
 use sha2::{Digest as _, Sha256};
 
 use super::accounts::is_robot_name;
+use super::login_limit::Attempt;
 use super::{Access, Caller, Credentials, Holder, Principal};
 use crate::settings::{AuthMode, SystemSettings};
 
@@ -76,15 +79,16 @@ impl Access {
     /// Checks a username (or robot name) and password (or robot secret),
     /// throttling repeated failures.
     pub async fn check_password(&self, username: &str, password: &str, client_address: &str) -> Result<Principal> {
-        if let Err(wait) = self.limiter.check(username, client_address) {
-            return Err(Error::TooManyRequests(format!("too many failed logins; try again in {wait} seconds")));
-        }
         let key = self.credential_key(username, password);
+        let attempt = Attempt { account: username, address: client_address, credential: key };
+        let pending = self.limiter.check(&attempt, Instant::now())?;
         if let Some(principal) = self.remembered(&key).await? {
+            pending.succeeded(Instant::now());
             return Ok(principal);
         }
         let _turn = self.checking.turn(key).await;
         if let Some(principal) = self.remembered(&key).await? {
+            pending.succeeded(Instant::now());
             return Ok(principal);
         }
         let settings = self.settings.current().await?;
@@ -97,12 +101,12 @@ impl Access {
         };
         match verified.and_then(|p| p.holder().map(|h| (p, h))) {
             Some((principal, holder)) => {
-                self.limiter.succeeded(username);
+                pending.succeeded(Instant::now());
                 self.verified.insert(key, holder);
                 Ok(principal)
             }
             None => {
-                self.limiter.failed(username, client_address);
+                pending.failed(Instant::now());
                 Err(Error::Unauthorized("invalid username or password".into()))
             }
         }
