@@ -14,8 +14,16 @@ pub enum Route {
     Tags(RepoName),
     /// `/v2/<name>/manifests/<reference>`
     Manifest(RepoName, Reference),
+    /// `/v2/<name>/manifests/<x>` where `x` is neither a tag nor a digest
+    /// Berth accepts, kept as sent: nothing can be stored under it, so
+    /// reads and deletes find nothing while pushes are refused as invalid.
+    /// Which applies depends on the method, known only after routing.
+    ImpossibleManifest(RepoName, String),
     /// `/v2/<name>/blobs/<digest>`
     Blob(RepoName, Digest),
+    /// `/v2/<name>/blobs/<x>` where `x` is not a digest Berth accepts, kept
+    /// as sent: no blob can exist under it.
+    ImpossibleBlob(RepoName, String),
     /// `/v2/<name>/blobs/uploads/`
     UploadStart(RepoName),
     /// `/v2/<name>/blobs/uploads/<id>`
@@ -56,8 +64,14 @@ impl Route {
             _ if n >= 4 && tail(3) == ["blobs", "uploads", ""] => Route::UploadStart(name(n - 3)?),
             _ if n >= 3 && tail(2) == ["blobs", "uploads"] => Route::UploadStart(name(n - 2)?),
             _ if n >= 4 && tail(3)[..2] == ["blobs", "uploads"] => Route::Upload(name(n - 3)?, parts[n - 1].to_owned()),
-            _ if n >= 3 && parts[n - 2] == "blobs" => Route::Blob(name(n - 2)?, parts[n - 1].parse()?),
-            _ if n >= 3 && parts[n - 2] == "manifests" => Route::Manifest(name(n - 2)?, parts[n - 1].parse()?),
+            _ if n >= 3 && parts[n - 2] == "blobs" => match parts[n - 1].parse() {
+                Ok(digest) => Route::Blob(name(n - 2)?, digest),
+                Err(_) => Route::ImpossibleBlob(name(n - 2)?, parts[n - 1].to_owned()),
+            },
+            _ if n >= 3 && parts[n - 2] == "manifests" => match parts[n - 1].parse() {
+                Ok(reference) => Route::Manifest(name(n - 2)?, reference),
+                Err(_) => Route::ImpossibleManifest(name(n - 2)?, parts[n - 1].to_owned()),
+            },
             _ if n >= 3 && parts[n - 2] == "referrers" => Route::Referrers(name(n - 2)?, parts[n - 1].parse()?),
             _ => return Ok(None),
         };
@@ -69,6 +83,7 @@ impl Route {
         match self {
             Route::Base | Route::Catalog => None,
             Route::Tags(n) | Route::Manifest(n, _) | Route::Blob(n, _) | Route::UploadStart(n) => Some(n),
+            Route::ImpossibleManifest(n, _) | Route::ImpossibleBlob(n, _) => Some(n),
             Route::Upload(n, _) | Route::Referrers(n, _) => Some(n),
         }
     }
@@ -83,9 +98,14 @@ impl Route {
             Route::Base if read => Some(Action::None),
             Route::Catalog if m == M::GET => Some(Action::Catalog),
             Route::Tags(_) | Route::Referrers(..) if m == M::GET => Some(Action::Pull),
-            Route::Manifest(..) | Route::Blob(..) if read => Some(Action::Pull),
-            Route::Manifest(..) if m == M::PUT => Some(Action::Push),
-            Route::Manifest(..) | Route::Blob(..) if m == M::DELETE => Some(Action::Delete),
+            // An impossible reference needs the permission a possible one
+            // would, so answering it tells a caller nothing they could not
+            // learn otherwise.
+            Route::Manifest(..) | Route::ImpossibleManifest(..) if read => Some(Action::Pull),
+            Route::Blob(..) | Route::ImpossibleBlob(..) if read => Some(Action::Pull),
+            Route::Manifest(..) | Route::ImpossibleManifest(..) if m == M::PUT => Some(Action::Push),
+            Route::Manifest(..) | Route::ImpossibleManifest(..) if m == M::DELETE => Some(Action::Delete),
+            Route::Blob(..) | Route::ImpossibleBlob(..) if m == M::DELETE => Some(Action::Delete),
             Route::UploadStart(_) if m == M::POST => Some(Action::Push),
             Route::Upload(..) if m == M::GET || m == M::PATCH || m == M::PUT || m == M::DELETE => Some(Action::Push),
             _ => None,
@@ -122,10 +142,37 @@ mod tests {
     #[test]
     fn bad_parts_are_errors_unknown_shapes_are_none() {
         assert!(Route::parse("A/manifests/latest").is_err());
-        assert!(Route::parse("a/blobs/sha256:abc").is_err());
-        assert!(Route::parse("a/manifests/-bad").is_err());
+        assert!(Route::parse("A/manifests/-bad").is_err(), "a bad name is refused whatever the reference");
+        assert!(Route::parse("a/referrers/sha256:abc").is_err());
         assert_eq!(Route::parse("a/b").unwrap(), None);
         assert_eq!(Route::parse("tags/list").unwrap(), None);
+    }
+
+    #[test]
+    fn impossible_references_are_routed_as_sent() {
+        let name = |s: &str| s.parse::<RepoName>().unwrap();
+        for r in ["-bad", "sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e", "t%20x", ".x"] {
+            let got = parse(&format!("a/manifests/{r}"));
+            assert_eq!(got, Route::ImpossibleManifest(name("library/a"), r.into()));
+            assert_eq!(got.repository(), Some(&name("library/a")));
+        }
+        for d in ["sha256:abc", "latest", "SHA256:E3B0", "sha256"] {
+            assert_eq!(parse(&format!("a/b/blobs/{d}")), Route::ImpossibleBlob(name("a/b"), d.into()));
+        }
+    }
+
+    #[test]
+    fn impossible_references_need_the_permissions_possible_ones_do() {
+        use http::Method;
+        let pairs = [
+            (parse("a/manifests/v1"), parse("a/manifests/-bad")),
+            (parse(&format!("a/blobs/{D}")), parse("a/blobs/sha256:abc")),
+        ];
+        for (possible, impossible) in &pairs {
+            for m in [Method::GET, Method::HEAD, Method::PUT, Method::POST, Method::PATCH, Method::DELETE] {
+                assert_eq!(possible.action(&m), impossible.action(&m), "{impossible:?} {m}");
+            }
+        }
     }
 
     #[test]
@@ -136,7 +183,9 @@ mod tests {
             parse("_catalog"),
             parse("a/tags/list"),
             parse("a/manifests/v1"),
+            parse("a/manifests/-bad"),
             parse(&format!("a/blobs/{D}")),
+            parse("a/blobs/sha256:abc"),
             parse("a/blobs/uploads/"),
             parse("a/blobs/uploads/x"),
             parse(&format!("a/referrers/{D}")),

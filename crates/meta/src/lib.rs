@@ -24,7 +24,7 @@ pub use error::{MetaError, MetaResult};
 pub use page::{PageRequest, Paged};
 pub use projects::{MemberRecord, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
 pub use refresh::{AccountKind, RefreshTokenMeta, RefreshTokenRecord};
-pub use registry::{ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta};
+pub use registry::{ChildRef, ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta, SizeMismatch};
 pub use robots::{RobotMeta, RobotRecord, RobotUpdate};
 pub use settings::{SettingsMeta, SigningKeyRecord};
 pub use users::{NewUser, UserConflict, UserMeta, UserProfile, UserRecord, UserSource};

@@ -6,20 +6,40 @@ use bytes::Bytes;
 
 use crate::MetaResult;
 
+/// Something a manifest points at, as its descriptor describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildRef {
+    pub digest: Digest,
+    /// The size the descriptor claims; what is stored must have it.
+    pub size: u64,
+}
+
 /// A manifest about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewManifest {
     pub digest: Digest,
     pub media_type: String,
     pub artifact_type: Option<String>,
-    pub subject: Option<Digest>,
+    /// The manifest it refers to. It need not exist yet (referrers may be
+    /// pushed first), but if it is in the repository its size must match.
+    pub subject: Option<ChildRef>,
     /// The manifest's `annotations` object as JSON text, if any.
     pub annotations: Option<String>,
     pub body: Bytes,
     /// Blobs (config, layers) the manifest points at.
-    pub blob_refs: Vec<Digest>,
+    pub blob_refs: Vec<ChildRef>,
     /// Manifests (index children) the manifest points at.
-    pub manifest_refs: Vec<Digest>,
+    pub manifest_refs: Vec<ChildRef>,
+}
+
+/// A descriptor whose size differs from what is stored under its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SizeMismatch {
+    pub digest: Digest,
+    /// What the descriptor says.
+    pub claimed: u64,
+    /// What the repository holds.
+    pub stored: u64,
 }
 
 /// What storing a manifest came to.
@@ -30,6 +50,10 @@ pub enum ManifestPut {
     MissingBlobs(Vec<Digest>),
     /// Nothing was stored: these referenced manifests are not in the repository.
     MissingManifests(Vec<Digest>),
+    /// Nothing was stored: these references (blobs, child manifests or the
+    /// subject) claim sizes other than what the repository holds, in the
+    /// order blobs, manifests, subject.
+    WrongSizes(Vec<SizeMismatch>),
 }
 
 /// A stored manifest, as served to clients.
@@ -84,7 +108,9 @@ pub trait RegistryMeta: Send + Sync + 'static {
 
     /// Stores a manifest (replacing nothing: manifests are immutable) and,
     /// if given, points `tag` at it, in one transaction — unless something
-    /// it references is not in the repository at that moment.
+    /// it references is not in the repository at that moment, or is there
+    /// with another size than the manifest claims (a stored subject
+    /// included). Missing references are reported before wrong sizes.
     async fn put_manifest(&self, repo: &RepoName, manifest: &NewManifest, tag: Option<&Tag>)
         -> MetaResult<ManifestPut>;
 

@@ -65,9 +65,8 @@ async fn malformed_digests_refused() {
     let not_hex = format!("sha256:{}", "g".repeat(64));
     let blob = Blob::random(64);
     for digest in ["md5:d41d8cd98f00b204e9800998ecf8427e", "sha256:abc", &upper, "sha256", &not_hex] {
-        // Reading through a malformed digest finds nothing, whichever status says so.
-        let get = reg.get_blob("app", digest).await;
-        expect_error(get, &[400, 404], &["DIGEST_INVALID", "BLOB_UNKNOWN"]).await;
+        // Reading through a malformed digest finds nothing.
+        expect_error(reg.get_blob("app", digest).await, &[404], &["BLOB_UNKNOWN"]).await;
         let liar = Blob { bytes: blob.bytes.clone(), digest: digest.to_owned() };
         expect_error(reg.upload_monolithic("app", &liar).await, &[400], &["DIGEST_INVALID", "UNSUPPORTED"]).await;
         expect_error(reg.upload_post_put("app", &liar).await, &[400], &["DIGEST_INVALID", "UNSUPPORTED"]).await;
@@ -81,9 +80,8 @@ async fn bad_tags_refused() {
     let (_berth, reg, image) = seeded().await;
     let long = "t".repeat(129);
     for tag in [".hidden", "-dash", long.as_str(), "tag!", "t%20x", "caf%C3%A9"] {
-        // TAG_INVALID is the legacy Docker code; MANIFEST_INVALID the OCI one.
         let resp = reg.push_manifest("app", tag, &image.manifest).await;
-        expect_error(resp, &[400], &["TAG_INVALID", "MANIFEST_INVALID"]).await;
+        expect_error(resp, &[400], &["TAG_INVALID"]).await;
     }
     let resp = reg.request(Method::GET, "/v2/app/tags/list").send().await.unwrap();
     let body: serde_json::Value = expect_status(resp, 200).await.json().await.unwrap();

@@ -45,6 +45,24 @@ pub(super) async fn get(registry: &Registry, req: Req, name: RepoName, digest: D
     Ok(builder.body(body).map_err(berth_core::Error::internal)?)
 }
 
+/// A read or delete of a blob path whose last segment is not a digest
+/// Berth accepts: no blob can exist there, so the answer is the one for any
+/// blob the repository does not hold, 404 BLOB_UNKNOWN.
+///
+/// CNCF distribution answers 400 DIGEST_INVALID when the segment is shaped
+/// like a digest (`algorithm:encoded`) and a bare 404 otherwise. The OCI
+/// spec lists only 404 as the failure of a blob `GET`/`HEAD`, and defines
+/// DIGEST_INVALID for digests given with content; so uploads and manifest
+/// pushes keep 400 DIGEST_INVALID, as does the referrers API, where the
+/// spec demands 400 for a digest of invalid syntax.
+pub(super) fn impossible(name: &RepoName, raw: &str) -> Reply {
+    let why = match raw.parse::<Digest>() {
+        Err(e) => e.to_string(),
+        Ok(d) => format!("digest {d} was routed as impossible"),
+    };
+    Err(Error::BlobUnknown(format!("blob unknown to repository {name}: {why}")).into())
+}
+
 pub(super) async fn delete(registry: &Registry, name: RepoName, digest: Digest) -> Reply {
     registry.delete_blob(&name, &digest).await?;
     Ok(StatusCode::ACCEPTED.into_response())

@@ -23,6 +23,24 @@ pub(super) async fn get(registry: &Registry, req: Req, name: RepoName, reference
     Ok(builder.body(body).map_err(Error::internal)?)
 }
 
+/// A request for a manifest reference that is neither a tag nor a digest.
+///
+/// Nothing can be stored under it, so a read or a delete finds nothing:
+/// 404 MANIFEST_UNKNOWN, which is also what CNCF distribution answers for
+/// a digest-shaped reference it cannot parse (it looks it up as a tag). A
+/// push is refused with why the reference is invalid: TAG_INVALID, or
+/// DIGEST_INVALID for a malformed digest.
+pub(super) fn impossible(method: &Method, name: &RepoName, raw: &str) -> Reply {
+    let why = match raw.parse::<Reference>() {
+        Err(e) => e,
+        Ok(r) => Error::internal(format!("reference {r} parses but was routed as impossible")),
+    };
+    if *method == Method::PUT {
+        return Err(why.into());
+    }
+    Err(Error::ManifestUnknown(format!("manifest unknown to repository {name}: {why}")).into())
+}
+
 pub(super) async fn put(registry: &Registry, req: Req, name: RepoName, reference: Reference) -> Reply {
     let too_large = || Error::ManifestTooLarge(format!("manifest exceeds the {MAX_MANIFEST_BYTES}-byte limit"));
     let content_type = headers::text(&req.headers, &header::CONTENT_TYPE).unwrap_or("").to_owned();

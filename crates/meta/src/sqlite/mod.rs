@@ -2,6 +2,7 @@
 
 mod artifacts;
 mod audit;
+mod manifest_refs;
 mod projects;
 mod refresh;
 mod registry;

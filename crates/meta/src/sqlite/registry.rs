@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use berth_core::{Digest, RepoName, Tag};
 use sqlx::{Row, SqliteConnection};
 
-use super::{now, SqliteMeta};
+use super::{manifest_refs, now, SqliteMeta};
 use crate::{ManifestPut, ManifestRecord, MetaError, MetaResult, NewManifest, Referrer, RegistryMeta};
 
 pub(super) fn parse_digest(s: &str) -> MetaResult<Digest> {
@@ -21,23 +21,6 @@ async fn ensure_repository(conn: &mut SqliteConnection, repo: &RepoName) -> Meta
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
-}
-
-const MISSING_BLOB_SQL: &str = "SELECT 1 FROM repository_blobs WHERE repository_id = ? AND digest = ?";
-const MISSING_MANIFEST_SQL: &str = "SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?";
-
-/// Of `digests`, those for which `sql` (bound to repository id and digest)
-/// finds no row.
-async fn missing(conn: &mut SqliteConnection, sql: &str, repo_id: i64, digests: &[Digest]) -> MetaResult<Vec<Digest>> {
-    let mut missing = Vec::new();
-    for d in digests {
-        let found: Option<i64> =
-            sqlx::query_scalar(sql).bind(repo_id).bind(d.to_string()).fetch_optional(&mut *conn).await?;
-        if found.is_none() {
-            missing.push(d.clone());
-        }
-    }
-    Ok(missing)
 }
 
 #[async_trait]
@@ -143,13 +126,8 @@ impl RegistryMeta for SqliteMeta {
         // write lock from here on: nothing can unlink what is checked next
         // before the manifest is stored.
         let repo_id = ensure_repository(&mut tx, repo).await?;
-        let missing_blobs = missing(&mut tx, MISSING_BLOB_SQL, repo_id, &m.blob_refs).await?;
-        if !missing_blobs.is_empty() {
-            return Ok(ManifestPut::MissingBlobs(missing_blobs));
-        }
-        let missing_manifests = missing(&mut tx, MISSING_MANIFEST_SQL, repo_id, &m.manifest_refs).await?;
-        if !missing_manifests.is_empty() {
-            return Ok(ManifestPut::MissingManifests(missing_manifests));
+        if let Some(refused) = manifest_refs::refusal(&mut tx, repo_id, m).await? {
+            return Ok(refused);
         }
         let digest = m.digest.to_string();
         let inserted = sqlx::query(
@@ -160,7 +138,7 @@ impl RegistryMeta for SqliteMeta {
         .bind(&digest)
         .bind(&m.media_type)
         .bind(&m.artifact_type)
-        .bind(m.subject.as_ref().map(|s| s.to_string()))
+        .bind(m.subject.as_ref().map(|s| s.digest.to_string()))
         .bind(&m.annotations)
         .bind(m.body.len() as i64)
         .bind(m.body.as_ref())
@@ -170,7 +148,8 @@ impl RegistryMeta for SqliteMeta {
         .rows_affected()
             > 0;
         if inserted {
-            let children = m.blob_refs.iter().map(|d| (d, false)).chain(m.manifest_refs.iter().map(|d| (d, true)));
+            let blobs = m.blob_refs.iter().map(|r| (&r.digest, false));
+            let children = blobs.chain(m.manifest_refs.iter().map(|r| (&r.digest, true)));
             for (child, is_manifest) in children {
                 sqlx::query(
                     "INSERT INTO manifest_references (repository_id, manifest_digest, child_digest, child_is_manifest)

@@ -2,7 +2,7 @@
 
 use berth_core::Digest;
 
-use super::{manifest, repo, tag};
+use super::{child, manifest, repo, tag};
 use crate::*;
 
 pub(super) async fn run_all(meta: &dyn Meta) {
@@ -15,11 +15,11 @@ async fn listing_counts_and_sizes(meta: &dyn Meta) {
     let (layer, config) = (Digest::sha256_of(b"shop-layer"), Digest::sha256_of(b"shop-config"));
     meta.link_blob(&app, &layer, 1000).await.unwrap();
     meta.link_blob(&app, &config, 10).await.unwrap();
-    let image = manifest("{\"shop\":1}", vec![config.clone(), layer.clone()], None, None);
+    let image = manifest("{\"shop\":1}", vec![child(&config, 10), child(&layer, 1000)], None, None);
     assert_eq!(meta.put_manifest(&app, &image, Some(&tag("v1"))).await.unwrap(), ManifestPut::Stored);
     let mut index = manifest("{\"shop\":\"index\"}", vec![], None, None);
     index.media_type = berth_core::media_type::OCI_INDEX.into();
-    index.manifest_refs = vec![image.digest.clone()];
+    index.manifest_refs = vec![child(&image.digest, image.body.len())];
     assert_eq!(meta.put_manifest(&app, &index, Some(&tag("multi"))).await.unwrap(), ManifestPut::Stored);
     meta.link_blob(&repo("shop/empty"), &layer, 1000).await.unwrap();
     meta.link_blob(&repo("shopping/app"), &layer, 1000).await.unwrap();

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use berth_core::media_type::{self, ManifestKind};
 use berth_core::{Digest, Error, Reference, RepoName, Result, Tag};
-use berth_meta::{ManifestPut, ManifestRecord, NewManifest};
+use berth_meta::{ChildRef, ManifestPut, ManifestRecord, NewManifest};
 use bytes::Bytes;
 
-use super::manifest_parse;
+use super::descriptor::Descriptor;
+use super::manifest_parse::{self, ParsedManifest};
 use super::{Registry, MAX_MANIFEST_BYTES};
 use crate::errors;
 
@@ -137,37 +138,29 @@ impl Registry {
             }
         };
         let parsed = manifest_parse::parse(content_type, &body)?;
+        let child = |d: &Descriptor| ChildRef { digest: d.digest.clone(), size: d.size };
         // Foreign layers live elsewhere; the repository need not hold them.
-        let children = parsed.children.iter().filter(|c| !c.foreign).map(|c| c.digest.clone());
+        let held = parsed.children.iter().filter(|c| !c.foreign).map(child);
         let (blob_refs, manifest_refs) = match parsed.kind {
-            ManifestKind::Image => (children.collect(), vec![]),
-            ManifestKind::Index => (vec![], children.collect()),
+            ManifestKind::Image => (held.collect(), vec![]),
+            ManifestKind::Index => (vec![], held.collect()),
         };
         let record = NewManifest {
             digest: digest.clone(),
-            media_type: parsed.media_type,
-            artifact_type: parsed.artifact_type,
-            subject: parsed.subject.clone(),
-            annotations: parsed.annotations,
+            media_type: parsed.media_type.clone(),
+            artifact_type: parsed.artifact_type.clone(),
+            subject: parsed.subject.as_ref().map(child),
+            annotations: parsed.annotations.clone(),
             body,
             blob_refs,
             manifest_refs,
         };
-        let (what, missing) = match self.meta.put_manifest(repo, &record, tag).await.map_err(errors::meta)? {
-            ManifestPut::Stored => ("", vec![]),
-            ManifestPut::MissingBlobs(missing) => ("manifest references blob", missing),
-            ManifestPut::MissingManifests(missing) => ("index references manifest", missing),
-        };
-        if let Some(first) = missing.first() {
-            return Err(Error::ManifestBlobUnknown(format!(
-                "{what} {first} which is not in repository {repo}{}; push it first",
-                more(missing.len())
-            )));
-        }
+        let put = self.meta.put_manifest(repo, &record, tag).await.map_err(errors::meta)?;
+        refusal(repo, &parsed, put)?;
         if let Some(tag) = tag {
             self.cache.forget_tag(repo, tag);
         }
-        Ok(PutManifestOutcome { digest, subject: parsed.subject })
+        Ok(PutManifestOutcome { digest, subject: parsed.subject.map(|s| s.digest) })
     }
 
     /// Deletes a tag, or a manifest (with its tags) by digest.
@@ -190,6 +183,40 @@ impl Registry {
             Err(manifest_unknown(repo, reference))
         }
     }
+}
+
+/// Why the store refused `parsed`, as the client should hear it.
+fn refusal(repo: &RepoName, parsed: &ParsedManifest, put: ManifestPut) -> Result<()> {
+    let (what, missing) = match put {
+        ManifestPut::Stored => return Ok(()),
+        ManifestPut::MissingBlobs(missing) => ("manifest references blob", missing),
+        ManifestPut::MissingManifests(missing) => ("index references manifest", missing),
+        ManifestPut::WrongSizes(wrong) => {
+            let Some(first) = wrong.first() else {
+                return Err(Error::internal("the store refused a manifest without naming a wrong size"));
+            };
+            // Any descriptor with this digest and claimed size is wrong in
+            // the same way; naming the first is exact enough to fix it.
+            let field = parsed
+                .descriptors()
+                .find(|d| d.digest == first.digest && d.size == first.claimed)
+                .map_or("a descriptor", |d| d.field.as_str());
+            return Err(Error::ManifestInvalid(format!(
+                "{field} claims {} bytes for {}, but repository {repo} holds {} bytes under that digest{}",
+                first.claimed,
+                first.digest,
+                first.stored,
+                more(wrong.len())
+            )));
+        }
+    };
+    let Some(first) = missing.first() else {
+        return Err(Error::internal("the store refused a manifest without naming a missing reference"));
+    };
+    Err(Error::ManifestBlobUnknown(format!(
+        "{what} {first} which is not in repository {repo}{}; push it first",
+        more(missing.len())
+    )))
 }
 
 fn more(n: usize) -> String {

@@ -2,6 +2,7 @@
 
 mod blobs;
 mod cache;
+mod descriptor;
 mod listing;
 mod manifest_parse;
 mod manifests;
