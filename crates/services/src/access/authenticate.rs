@@ -8,7 +8,8 @@ use berth_meta::UserSource;
 use sha2::{Digest as _, Sha256};
 
 use super::{Access, Account, Caller, Credentials, Principal};
-use crate::robots::{robot_account, robot_is_active, ROBOT_PREFIX};
+use crate::names::is_robot_name;
+use crate::robots::{robot_account, robot_is_active};
 use crate::settings::{AuthMode, SystemSettings};
 use crate::{errors, unix_now};
 
@@ -39,7 +40,7 @@ impl Access {
         if let Some(hit) = self.accounts.get(&name.to_owned()) {
             return Ok(hit);
         }
-        let principal = if name.starts_with(ROBOT_PREFIX) {
+        let principal = if is_robot_name(name) {
             let robot = self.meta.robot_by_name(name).await.map_err(errors::meta)?;
             match robot.filter(|r| robot_is_active(r, unix_now())) {
                 Some(r) => Some(Principal::Robot(Arc::new(robot_account(&r)?))),
@@ -57,7 +58,7 @@ impl Access {
     /// The password hash that `username`'s password must match, and who
     /// that is, if the account may sign in at all.
     async fn stored_secret(&self, username: &str) -> Result<Option<(String, Principal)>> {
-        if username.starts_with(ROBOT_PREFIX) {
+        if is_robot_name(username) {
             let robot = self.meta.robot_by_name(username).await.map_err(errors::meta)?;
             return match robot.filter(|r| robot_is_active(r, unix_now())) {
                 Some(r) => Ok(Some((r.secret_hash.clone(), Principal::Robot(Arc::new(robot_account(&r)?))))),
@@ -133,7 +134,7 @@ impl Access {
 /// against the directory.
 fn uses_ldap(settings: &SystemSettings, username: &str) -> bool {
     settings.auth_mode == AuthMode::LdapAuth
-        && !username.starts_with(ROBOT_PREFIX)
+        && !is_robot_name(username)
         && !username.eq_ignore_ascii_case(crate::bootstrap::ADMIN_USERNAME)
 }
 
