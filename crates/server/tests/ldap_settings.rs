@@ -1,5 +1,6 @@
-//! Directory accounts held to the same rules as local ones: a directory
-//! uid that breaks the username rules is refused at sign-in.
+//! LDAP settings and directory accounts held to the same rules as the rest:
+//! settings checked when saved, and directory uids that break the username
+//! rules refused at sign-in.
 
 use berth_testkit::oci_http::*;
 use berth_testkit::Slapd;
@@ -22,6 +23,60 @@ fn ldap_settings(slapd: &Slapd) -> Value {
 
 async fn send(client: &OciClient, method: Method, path: &str, body: Value) -> Response {
     client.request(method, &format!("/api/v2.0/{path}")).json(&body).send().await.unwrap()
+}
+
+async fn bad_request(resp: Response) -> String {
+    expect_error(resp, &[400], &["BAD_REQUEST"]).await.errors.remove(0).message
+}
+
+async fn configuration(admin: &OciClient) -> Value {
+    let resp = admin.request(Method::GET, "/api/v2.0/configurations").send().await.unwrap();
+    expect_status(resp, 200).await.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn ldap_settings_are_checked_when_saved() {
+    let (_berth, admin) = start_registry(BIN);
+    let before = configuration(&admin).await;
+    let cases = [
+        (json!({ "ldap_url": "http://ldap.example.com" }), "ldap_url"),
+        (json!({ "ldap_url": "ldap://user@ldap.example.com" }), "ldap_url"),
+        (json!({ "ldap_url": "ldap://ldap.example.com:99999" }), "ldap_url"),
+        (json!({ "ldap_url": "ldap://ldap.example.com/dc=x?uid" }), "ldap_url"),
+        (json!({ "ldap_base_dn": "example.com" }), "ldap_base_dn"),
+        (json!({ "ldap_group_admin_dn": "cn=\"admins\",dc=x" }), "ldap_group_admin_dn"),
+        (json!({ "ldap_scope": 7 }), "ldap_scope"),
+        (json!({ "ldap_uid": "uid)(cn=*" }), "ldap_uid"),
+        (json!({ "ldap_group_membership_attribute": "member of" }), "ldap_group_membership_attribute"),
+        (json!({ "ldap_filter": "(objectClass=person" }), "ldap_filter"),
+        (json!({ "ldap_group_search_filter": "(&(cn=x)" }), "ldap_group_search_filter"),
+        // One bad setting among good ones: none of them is stored.
+        (
+            json!({ "ldap_url": "ldap://ldap.example.com", "ldap_base_dn": "dc=example,dc=com", "ldap_scope": 3 }),
+            "ldap_scope",
+        ),
+        // Switching to LDAP needs settings complete enough to sign in.
+        (json!({ "auth_mode": "ldap_auth" }), "ldap_url is empty"),
+        (json!({ "auth_mode": "ldap_auth", "ldap_url": "ldaps://ldap.example.com:636" }), "ldap_base_dn is empty"),
+    ];
+    for (change, named) in cases {
+        let message = bad_request(send(&admin, Method::PUT, "configurations", change.clone()).await).await;
+        assert!(message.contains(named), "{change}: {message}");
+    }
+    assert_eq!(configuration(&admin).await, before, "a refused change was stored");
+
+    // Well-formed settings may be filled in over several requests.
+    let part = json!({ "ldap_url": "ldaps://ldap.example.com:636", "ldap_base_dn": "dc=example,dc=com" });
+    expect_status(send(&admin, Method::PUT, "configurations", part).await, 200).await;
+    let search = json!({ "auth_mode": "ldap_auth", "ldap_search_dn": "cn=search,dc=example,dc=com" });
+    let message = bad_request(send(&admin, Method::PUT, "configurations", search).await).await;
+    assert!(message.contains("ldap_search_password is empty"), "{message}");
+    let config = configuration(&admin).await;
+    assert_eq!(config["ldap_url"]["value"], "ldaps://ldap.example.com:636");
+    assert_eq!(
+        (config["auth_mode"]["value"].as_str(), config["ldap_search_dn"]["value"].as_str()),
+        (Some("db_auth"), Some(""))
+    );
 }
 
 async fn sign_in(berth: &berth_testkit::Berth, user: &str, password: &str) -> Response {
