@@ -1,11 +1,17 @@
 //! LDAP settings and directory accounts held to the same rules as the rest:
-//! settings checked when saved, and directory uids that break the username
-//! rules refused at sign-in.
+//! settings checked when saved, a stored search password never sent where a
+//! request points, and directory uids that break the username rules
+//! refused at sign-in.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use berth_testkit::oci_http::*;
 use berth_testkit::Slapd;
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 
@@ -32,6 +38,90 @@ async fn bad_request(resp: Response) -> String {
 async fn configuration(admin: &OciClient) -> Value {
     let resp = admin.request(Method::GET, "/api/v2.0/configurations").send().await.unwrap();
     expect_status(resp, 200).await.json().await.unwrap()
+}
+
+/// A plain TCP listener playing a server an attacker runs: it records
+/// every connection and every byte sent to it, and answers nothing.
+struct Listener {
+    url: String,
+    connections: Arc<AtomicUsize>,
+    received: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Listener {
+    async fn start() -> Listener {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ldap://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (count, bytes) = (connections.clone(), received.clone());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let bytes = bytes.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(Ok(n @ 1..)) =
+                        tokio::time::timeout(Duration::from_secs(10), socket.read(&mut buf)).await
+                    {
+                        bytes.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                });
+            }
+        });
+        Listener { url, connections, received }
+    }
+
+    fn received_contains(&self, needle: &str) -> bool {
+        self.received.lock().unwrap().windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+}
+
+#[tokio::test]
+async fn the_stored_search_password_never_goes_where_a_request_points() {
+    let slapd = Slapd::start().expect("slapd starts");
+    let (_berth, admin) = start_registry(BIN);
+    // Stored: the real directory, with its random (distinctive) password.
+    expect_status(send(&admin, Method::PUT, "configurations", ldap_settings(&slapd)).await, 200).await;
+    let stored = &slapd.admin_password;
+    expect_status(send(&admin, Method::POST, "ldap/ping", json!({})).await, 200).await;
+
+    let trap = Listener::start().await;
+    let to_trap = json!({ "ldap_url": trap.url, "ldap_connection_timeout": 1 });
+    let message = bad_request(send(&admin, Method::POST, "ldap/ping", to_trap).await).await;
+    assert!(message.contains("ldap_search_password is required"), "{message}");
+    let other_dn = json!({ "ldap_search_dn": format!("cn=other,{}", slapd.base_dn) });
+    let message = bad_request(send(&admin, Method::POST, "ldap/ping", other_dn.clone()).await).await;
+    assert!(message.contains("ldap_search_password is required"), "{message}");
+    assert!(!slapd.log().contains("cn=other"), "the stored password was tried as another DN");
+
+    // Saving the same redirection is refused too, and nothing is stored.
+    let message = bad_request(send(&admin, Method::PUT, "configurations", json!({ "ldap_url": trap.url })).await).await;
+    assert!(message.contains("ldap_search_password is required"), "{message}");
+    bad_request(send(&admin, Method::PUT, "configurations", other_dn).await).await;
+    let config = configuration(&admin).await;
+    assert_eq!(
+        (config["ldap_url"]["value"].as_str(), config["ldap_search_dn"]["value"].as_str()),
+        (Some(&*slapd.url), Some(&*slapd.admin_dn))
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(trap.connections.load(Ordering::SeqCst), 0, "berth connected to the trap without a password of its own");
+
+    // With a password of its own the request may try another server: that
+    // password is sent, never the stored one.
+    let given = json!({ "ldap_url": trap.url, "ldap_search_password": "Given-Pass-7", "ldap_connection_timeout": 1 });
+    let message = bad_request(send(&admin, Method::POST, "ldap/ping", given).await).await;
+    assert!(message.contains("search bind"), "{message}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !trap.received_contains("Given-Pass-7") {
+        assert!(
+            Instant::now() < deadline,
+            "the trap never received the given password; the check below proves nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!trap.received_contains(stored), "the stored password reached the trap");
+    assert!(trap.received_contains(&slapd.admin_dn), "the bind names the stored DN");
 }
 
 #[tokio::test]

@@ -152,7 +152,9 @@ impl Settings {
     /// Checks that the LDAP server answers with the stored LDAP settings,
     /// overridden by `changes` (which are not stored).
     pub async fn ping_ldap(&self, changes: &Map<String, Value>) -> Result<()> {
-        let candidate = applied(&*self.current().await?, changes)?;
+        let stored = self.current().await?;
+        let candidate = applied(&stored, changes)?;
+        ldap_change::check_password_destination(&stored, &candidate, changes)?;
         crate::access::ldap::ping(&candidate).await
     }
 
