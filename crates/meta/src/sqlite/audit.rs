@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{like_pattern, SqliteMeta};
+use super::{like_pattern, sql_offset, SqliteMeta};
 use crate::{AuditEntry, AuditMeta, AuditQuery, MetaResult, PageRequest, Paged};
 
 fn entry_from_row(r: &SqliteRow) -> MetaResult<AuditEntry> {
@@ -79,7 +79,7 @@ impl AuditMeta for SqliteMeta {
         );
         push_audit_filter(&mut list, f);
         list.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(i64::from(page.limit));
-        list.push(" OFFSET ").push_bind(page.offset as i64);
+        list.push(" OFFSET ").push_bind(sql_offset(page));
         let rows = list.build().fetch_all(&self.pool).await?;
         let items = rows.iter().map(entry_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })

@@ -62,6 +62,13 @@ fn like_pattern(needle: Option<&str>) -> String {
     p
 }
 
+/// The offset SQLite is given for `page`. SQLite takes a signed 64-bit
+/// offset and reads a negative one as none at all, so an offset beyond it
+/// means past the end rather than wrapping round to the first page.
+fn sql_offset(page: crate::PageRequest) -> i64 {
+    i64::try_from(page.offset).unwrap_or(i64::MAX)
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

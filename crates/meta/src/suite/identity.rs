@@ -81,6 +81,11 @@ async fn users(meta: &dyn Meta) {
     let page = meta.list_users(Some("email"), PageRequest { offset: 1, limit: 10 }).await.unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(page.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["noemail2"]);
+    // An offset past what the database addresses is past the end, not the first page.
+    let beyond = meta.list_users(None, PageRequest { offset: u64::MAX, limit: 10 }).await.unwrap();
+    assert_eq!((beyond.items.len(), beyond.total), (0, 3));
+    let beyond = meta.list_users(None, PageRequest { offset: i64::MAX as u64 + 1, limit: 10 }).await.unwrap();
+    assert!(beyond.items.is_empty());
     // LIKE wildcards in a filter are taken literally.
     assert_eq!(meta.list_users(Some("%"), PageRequest::ALL).await.unwrap().total, 0);
     assert_eq!(meta.count_users().await.unwrap(), 3);
