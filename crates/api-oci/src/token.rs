@@ -30,7 +30,7 @@ pub(crate) async fn token(State(services): State<Services>, request: Request) ->
                 auth::credentials(&parts.headers)
             {
                 let client_address = auth::client_address(&parts.extensions);
-                services.audit.record(login_event(username, client_address, false)).await;
+                services.audit.record(AuditEvent::login(username, client_address, false)).await;
             }
             let mut resp = e.into_response();
             auth::add_challenge(&mut resp, &auth::realm(&parts.headers, &parts.uri), None);
@@ -39,7 +39,7 @@ pub(crate) async fn token(State(services): State<Services>, request: Request) ->
     };
     // `docker login` asks for a token with no scope: that is the sign-in.
     if scopes.is_empty() && !matches!(caller.principal, berth_services::access::Principal::Anonymous) {
-        let event = login_event(caller.principal.name().to_owned(), caller.client_address.clone(), true);
+        let event = AuditEvent::login(caller.principal.name().to_owned(), caller.client_address.clone(), true);
         services.audit.record(event).await;
     }
     match services.access.issue_token(&caller, &scopes).await {
@@ -53,17 +53,5 @@ pub(crate) async fn token(State(services): State<Services>, request: Request) ->
             axum::Json(body).into_response()
         }
         Err(e) => crate::error::ApiError::from(e).into_response(),
-    }
-}
-
-fn login_event(username: String, client_address: String, success: bool) -> AuditEvent {
-    AuditEvent {
-        username,
-        project: None,
-        resource: "registry".into(),
-        resource_type: "login",
-        operation: "login",
-        success,
-        client_address,
     }
 }

@@ -9,7 +9,7 @@ use berth_meta::{Meta, PageRequest, Paged, RobotRecord, RobotUpdate};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Access, Caller, RobotAccount, RobotPermission};
-use crate::audit::{Audit, AuditEvent};
+use crate::audit::{Audit, AuditEvent, ProjectRef};
 use crate::{errors, unix_now};
 
 /// Every robot's name starts with this, so it can never collide with a user.
@@ -136,7 +136,8 @@ impl Robots {
         }
     }
 
-    async fn record(&self, caller: &Caller, project: Option<String>, name: &str, operation: &'static str) {
+    async fn record(&self, caller: &Caller, project: Option<(i64, String)>, name: &str, operation: &'static str) {
+        let project = project.map(|(id, name)| ProjectRef { id: Some(id), name });
         self.audit.record(AuditEvent::by(caller, project, name.to_owned(), "robot", operation)).await;
     }
 
@@ -173,7 +174,7 @@ impl Robots {
             .await
             .map_err(errors::meta)?
             .ok_or_else(|| Error::Conflict(format!("robot '{name}' already exists")))?;
-        self.record(caller, req.project, &name, "create").await;
+        self.record(caller, project_id.zip(req.project), &name, "create").await;
         Ok((self.get(caller, id).await?, secret))
     }
 
@@ -221,7 +222,7 @@ impl Robots {
         };
         self.meta.update_robot(id, &update).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, project, &current.record.name, "update").await;
+        self.record(caller, current.record.project_id.zip(project), &current.record.name, "update").await;
         Ok(())
     }
 
@@ -241,7 +242,7 @@ impl Robots {
         let hash = berth_auth::hash_password(&secret).map_err(Error::internal)?;
         self.meta.set_robot_secret(id, &hash).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, project, &current.record.name, "refresh_secret").await;
+        self.record(caller, current.record.project_id.zip(project), &current.record.name, "refresh_secret").await;
         Ok(secret)
     }
 
@@ -251,7 +252,7 @@ impl Robots {
         self.require_manager(caller, project.as_deref(), Act::Delete).await?;
         self.meta.delete_robot(id).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, project, &current.record.name, "delete").await;
+        self.record(caller, current.record.project_id.zip(project), &current.record.name, "delete").await;
         Ok(())
     }
 }

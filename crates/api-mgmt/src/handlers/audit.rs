@@ -23,6 +23,7 @@ fn entry_json(e: AuditEntry) -> Value {
         "operation": e.operation,
         "op_time": time(e.at),
         "project": e.project,
+        "project_id": e.project_id,
         "operation_result": e.success,
         "client_address": e.client_address,
     })
@@ -67,14 +68,12 @@ pub(crate) async fn list(State(s): State<Services>, ApiCaller(_): ApiCaller, uri
 
 pub(crate) async fn project_logs(
     State(s): State<Services>,
-    ApiCaller(_): ApiCaller,
+    ApiCaller(caller): ApiCaller,
     ApiPath(project): ApiPath<String>,
     uri: Uri,
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
     let page = Pagination::from_query(&params)?;
-    let mut query = audit_query(&params)?;
-    query.project = Some(s.projects.resolve_name(&project).await?);
-    let entries = s.audit.search(&query, page.request()).await?;
+    let entries = s.projects.logs(&caller, &project, audit_query(&params)?, page.request()).await?;
     Ok(paged_response(&uri, page, entries, entry_json))
 }

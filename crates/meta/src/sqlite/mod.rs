@@ -6,6 +6,8 @@ mod projects;
 mod registry;
 mod robots;
 mod settings;
+#[cfg(test)]
+mod upgrade_tests;
 mod users;
 
 use std::path::Path;

@@ -62,8 +62,12 @@ impl ProjectMeta for SqliteMeta {
     async fn create_project(&self, name: &str, owner: Option<i64>, s: &ProjectSettings) -> MetaResult<Option<i64>> {
         let t = now();
         let done = sqlx::query(
-            "INSERT INTO projects (name, owner_id, public, content_trust, prevent_vulnerable, severity, auto_scan,
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            // Numbered after the highest id ever used (migration 0007), so
+            // a deleted project's id never names another one.
+            "INSERT INTO projects (id, name, owner_id, public, content_trust, prevent_vulnerable, severity, auto_scan,
+             created_at, updated_at)
+             VALUES ((SELECT last + 1 FROM project_id_sequence), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(owner)
