@@ -11,7 +11,10 @@ pub struct AuditEntry {
     /// Unix seconds.
     pub at: i64,
     pub username: String,
+    /// The project's name when the entry was made.
     pub project: Option<String>,
+    /// The project's id, which no later project of the same name shares.
+    pub project_id: Option<i64>,
     pub resource: String,
     pub resource_type: String,
     pub operation: String,
@@ -23,7 +26,9 @@ pub struct AuditEntry {
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub username: Option<String>,
+    /// By the name the project had, which a deleted project may share with a later one.
     pub project: Option<String>,
+    pub project_id: Option<i64>,
     /// Substring of the resource.
     pub resource: Option<String>,
     pub resource_type: Option<String>,

@@ -62,7 +62,9 @@ pub struct MemberRecord {
 
 #[async_trait]
 pub trait ProjectMeta: Send + Sync + 'static {
-    /// `Ok(None)` when the name is taken.
+    /// `Ok(None)` when the name is taken. Ids are never reused: a project
+    /// created after another was deleted gets a new one, even under the
+    /// same name, so whatever is keyed by id (audit entries) stays apart.
     async fn create_project(&self, name: &str, owner_id: Option<i64>, s: &ProjectSettings) -> MetaResult<Option<i64>>;
 
     async fn project_by_name(&self, name: &str) -> MetaResult<Option<ProjectRecord>>;

@@ -19,8 +19,11 @@ const LINGER: Duration = Duration::from_millis(200);
 /// One action to record.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
+    /// When the action happened (Unix seconds): set when the event is made,
+    /// not when its batch is written.
+    pub at: i64,
     pub username: String,
-    pub project: Option<String>,
+    pub project: Option<ProjectRef>,
     pub resource: String,
     pub resource_type: &'static str,
     pub operation: &'static str,
@@ -28,16 +31,32 @@ pub struct AuditEvent {
     pub client_address: String,
 }
 
+/// The project an action concerns. Project logs are found by `id`, which
+/// no later project of the same name shares; `None` when no such project
+/// exists (a refused push to a missing one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRef {
+    pub id: Option<i64>,
+    pub name: String,
+}
+
+impl ProjectRef {
+    pub fn new(id: i64, name: &str) -> ProjectRef {
+        ProjectRef { id: Some(id), name: name.to_owned() }
+    }
+}
+
 impl AuditEvent {
-    /// A successful action by `caller`.
+    /// A successful action by `caller`, now.
     pub fn by(
         caller: &Caller,
-        project: Option<String>,
+        project: Option<ProjectRef>,
         resource: String,
         kind: &'static str,
         op: &'static str,
     ) -> Self {
         AuditEvent {
+            at: unix_now(),
             username: caller.principal.name().to_owned(),
             project,
             resource,
@@ -45,6 +64,21 @@ impl AuditEvent {
             operation: op,
             success: true,
             client_address: caller.client_address.clone(),
+        }
+    }
+
+    /// A sign-in through the registry's token endpoint (`docker login`),
+    /// under the name it used, now.
+    pub fn login(username: String, client_address: String, success: bool) -> Self {
+        AuditEvent {
+            at: unix_now(),
+            username,
+            project: None,
+            resource: "registry".into(),
+            resource_type: "login",
+            operation: "login",
+            success,
+            client_address,
         }
     }
 }
@@ -125,15 +159,43 @@ async fn write_batches(meta: Arc<dyn Meta>, mut rx: mpsc::Receiver<Msg>) {
 }
 
 fn entry(e: AuditEvent) -> AuditEntry {
+    let (project, project_id) = match e.project {
+        Some(p) => (Some(p.name), p.id),
+        None => (None, None),
+    };
     AuditEntry {
         id: 0,
-        at: unix_now(),
+        at: e.at,
         username: e.username,
-        project: e.project,
+        project,
+        project_id,
         resource: e.resource,
         resource_type: e.resource_type.to_owned(),
         operation: e.operation.to_owned(),
         success: e.success,
         client_address: e.client_address,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn entries_keep_the_time_and_project_of_their_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta: Arc<dyn Meta> =
+            Arc::new(berth_meta::sqlite::SqliteMeta::open(&dir.path().join("m.db")).await.unwrap());
+        let audit = Audit::start(meta);
+        let mut event = AuditEvent::login("alice".into(), "127.0.0.1".into(), true);
+        assert!((unix_now() - event.at).abs() <= 1, "made now");
+        // As if the action happened long before the batch was written.
+        event.at = 1_000;
+        event.project = Some(ProjectRef::new(42, "team"));
+        audit.record(event).await;
+        audit.flush().await;
+        let found = audit.search(&AuditQuery::default(), PageRequest::ALL).await.unwrap();
+        let e = &found.items[0];
+        assert_eq!((found.total, e.at, e.project.as_deref(), e.project_id), (1, 1_000, Some("team"), Some(42)));
     }
 }

@@ -1,5 +1,7 @@
 //! Projects and their members.
 
+mod logs;
+
 use std::sync::Arc;
 
 use berth_auth::{Act, Resource, Role};
@@ -7,7 +9,7 @@ use berth_core::{Error, RepoName, Result};
 use berth_meta::{MemberRecord, Meta, PageRequest, Paged, ProjectFilter, ProjectRecord, ProjectSettings};
 
 use crate::access::{Access, Caller, Principal, ProjectAccess};
-use crate::audit::{Audit, AuditEvent};
+use crate::audit::{Audit, AuditEvent, ProjectRef};
 use crate::errors;
 use crate::settings::{ProjectCreation, Settings};
 
@@ -89,8 +91,16 @@ impl Projects {
         Projects { meta, access, settings, audit }
     }
 
-    async fn record(&self, caller: &Caller, project: &str, resource: String, kind: &'static str, op: &'static str) {
-        self.audit.record(AuditEvent::by(caller, Some(project.to_owned()), resource, kind, op)).await;
+    /// Records an action in the project with this id and name.
+    async fn record(
+        &self,
+        caller: &Caller,
+        (id, name): (i64, &str),
+        resource: String,
+        kind: &'static str,
+        op: &'static str,
+    ) {
+        self.audit.record(AuditEvent::by(caller, Some(ProjectRef::new(id, name)), resource, kind, op)).await;
     }
 
     /// Finds a project by Harbor's `project_name_or_id` and requires the
@@ -139,7 +149,7 @@ impl Projects {
             .ok_or_else(|| Error::Conflict(format!("project '{name}' already exists")))?;
         self.meta.add_member(id, me.id, Role::ProjectAdmin.harbor_id()).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, name, name.to_owned(), "project", "create").await;
+        self.record(caller, (id, name), name.to_owned(), "project", "create").await;
         let created = self.meta.project_by_id(id).await.map_err(errors::meta)?;
         created.ok_or_else(|| Error::internal(format!("project '{name}' vanished right after its creation")))
     }
@@ -187,7 +197,7 @@ impl Projects {
         let (p, _) = self.authorized(caller, name_or_id, Resource::Project, Act::Update).await?;
         self.meta.update_project_settings(p.id, &settings).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, &p.name, p.name.clone(), "project", "update").await;
+        self.record(caller, (p.id, &p.name), p.name.clone(), "project", "update").await;
         Ok(())
     }
 
@@ -203,7 +213,7 @@ impl Projects {
         }
         self.meta.delete_project(p.id).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, &p.name, p.name.clone(), "project", "delete").await;
+        self.record(caller, (p.id, &p.name), p.name.clone(), "project", "delete").await;
         Ok(())
     }
 
@@ -244,7 +254,7 @@ impl Projects {
             .ok_or_else(|| Error::Conflict(format!("'{}' is already a member of '{}'", user.username, p.name)))?;
         self.access.invalidate();
         let resource = format!("{}:{}", user.username, role.name());
-        self.record(caller, &p.name, resource, "member", "create").await;
+        self.record(caller, (p.id, &p.name), resource, "member", "create").await;
         Ok(id)
     }
 
@@ -255,7 +265,7 @@ impl Projects {
         require_covers_member(caller, &standing, &m)?;
         self.meta.update_member_role(p.id, member_id, role.harbor_id()).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, &p.name, format!("{}:{}", m.username, role.name()), "member", "update").await;
+        self.record(caller, (p.id, &p.name), format!("{}:{}", m.username, role.name()), "member", "update").await;
         Ok(())
     }
 
@@ -265,7 +275,7 @@ impl Projects {
         require_covers_member(caller, &standing, &m)?;
         self.meta.remove_member(p.id, member_id).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, &p.name, m.username, "member", "delete").await;
+        self.record(caller, (p.id, &p.name), m.username, "member", "delete").await;
         Ok(())
     }
 }

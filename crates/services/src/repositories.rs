@@ -7,8 +7,8 @@ use berth_auth::{Act, Resource};
 use berth_core::{Digest, Error, Reference, RepoName, Result, Tag};
 use berth_meta::{ArtifactRecord, Meta, PageRequest, Paged, RepositoryRecord};
 
-use crate::access::{Access, Caller, RepoAction};
-use crate::audit::{Audit, AuditEvent};
+use crate::access::{Access, Caller, ProjectAccess, RepoAction};
+use crate::audit::{Audit, AuditEvent, ProjectRef};
 use crate::errors;
 use crate::pulls::PullCounter;
 use crate::registry::Registry;
@@ -52,13 +52,21 @@ impl Repositories {
             RepoAction::Delete => "delete",
         };
         let separator = if matches!(reference, Reference::Digest(_)) { "@" } else { ":" };
-        let mut event = AuditEvent::by(
-            caller,
-            Some(repo.project().to_owned()),
-            format!("{repo}{separator}{reference}"),
-            "artifact",
-            operation,
-        );
+        // The id comes from the caller's standing, just decided for this
+        // request and cached for a few seconds, so the pull path gains no
+        // query. Project changes on this node clear that cache; on another
+        // node a project deleted and re-created under the same name within
+        // those seconds could take an entry of the old one.
+        let id = match self.access.project_access(&caller.principal, repo.project()).await {
+            Ok(standing) => standing.map(|s| s.project_id),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot tell the project of an audit entry");
+                None
+            }
+        };
+        let project = ProjectRef { id, name: repo.project().to_owned() };
+        let mut event =
+            AuditEvent::by(caller, Some(project), format!("{repo}{separator}{reference}"), "artifact", operation);
         event.success = success;
         self.audit.record(event).await;
         if let (RepoAction::Pull, true, Some(digest)) = (action, success, digest) {
@@ -71,9 +79,17 @@ impl Repositories {
         self.pulls.flush(self.meta.as_ref()).await;
     }
 
-    async fn record(&self, caller: &Caller, repo: &RepoName, resource: String, kind: &'static str, op: &'static str) {
-        let project = Some(repo.project().to_owned());
-        self.audit.record(AuditEvent::by(caller, project, resource, kind, op)).await;
+    /// Records an action in `repo`, whose project the caller's `standing` is in.
+    async fn record(
+        &self,
+        caller: &Caller,
+        (repo, standing): (&RepoName, &ProjectAccess),
+        resource: String,
+        kind: &'static str,
+        op: &'static str,
+    ) {
+        let project = ProjectRef::new(standing.project_id, repo.project());
+        self.audit.record(AuditEvent::by(caller, Some(project), resource, kind, op)).await;
     }
 
     pub async fn list(
@@ -115,9 +131,10 @@ impl Repositories {
     /// Removes the repository from listings and pulls now; storage is
     /// reclaimed by garbage collection.
     pub async fn delete(&self, caller: &Caller, repo: &RepoName) -> Result<()> {
-        self.access.require(&caller.principal, repo.project(), Resource::Repository, Act::Delete).await?;
+        let standing =
+            self.access.require(&caller.principal, repo.project(), Resource::Repository, Act::Delete).await?;
         self.registry.delete_repository(repo).await?;
-        self.record(caller, repo, repo.to_string(), "repository", "delete").await;
+        self.record(caller, (repo, &standing), repo.to_string(), "repository", "delete").await;
         Ok(())
     }
 
@@ -151,32 +168,32 @@ impl Repositories {
 
     /// Deletes an artifact and its tags.
     pub async fn delete_artifact(&self, caller: &Caller, repo: &RepoName, reference: &Reference) -> Result<()> {
-        self.access.require(&caller.principal, repo.project(), Resource::Artifact, Act::Delete).await?;
+        let standing = self.access.require(&caller.principal, repo.project(), Resource::Artifact, Act::Delete).await?;
         let digest = self.resolve(repo, reference).await?;
         self.registry.delete_manifest(repo, &Reference::Digest(digest.clone())).await?;
-        self.record(caller, repo, format!("{repo}@{digest}"), "artifact", "delete").await;
+        self.record(caller, (repo, &standing), format!("{repo}@{digest}"), "artifact", "delete").await;
         Ok(())
     }
 
     pub async fn create_tag(&self, caller: &Caller, repo: &RepoName, reference: &Reference, tag: &Tag) -> Result<()> {
-        self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Create).await?;
+        let standing = self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Create).await?;
         let digest = self.resolve(repo, reference).await?;
         if self.meta.tag_target(repo, tag).await.map_err(errors::meta)?.is_some() {
             return Err(Error::Conflict(format!("tag {tag} already exists in {repo}")));
         }
         self.registry.tag_manifest(repo, tag, &digest).await?;
-        self.record(caller, repo, format!("{repo}:{tag}"), "tag", "create").await;
+        self.record(caller, (repo, &standing), format!("{repo}:{tag}"), "tag", "create").await;
         Ok(())
     }
 
     /// Deletes a tag; the artifact stays.
     pub async fn delete_tag(&self, caller: &Caller, repo: &RepoName, tag: &Tag) -> Result<()> {
-        self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Delete).await?;
+        let standing = self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Delete).await?;
         self.registry.delete_manifest(repo, &Reference::Tag(tag.clone())).await.map_err(|e| match e {
             Error::ManifestUnknown(_) => Error::NotFound(format!("tag {tag} not found in {repo}")),
             e => e,
         })?;
-        self.record(caller, repo, format!("{repo}:{tag}"), "tag", "delete").await;
+        self.record(caller, (repo, &standing), format!("{repo}:{tag}"), "tag", "delete").await;
         Ok(())
     }
 }

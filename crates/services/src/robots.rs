@@ -9,7 +9,7 @@ use berth_meta::{Meta, PageRequest, Paged, RobotRecord, RobotUpdate};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Access, Caller, Principal, ProjectAccess, RobotAccount, RobotPermission};
-use crate::audit::{Audit, AuditEvent};
+use crate::audit::{Audit, AuditEvent, ProjectRef};
 use crate::{errors, unix_now};
 
 /// Every robot's name starts with this, so it can never collide with a user.
@@ -193,7 +193,8 @@ impl Robots {
         }
     }
 
-    async fn record(&self, caller: &Caller, project: Option<String>, name: &str, operation: &'static str) {
+    async fn record(&self, caller: &Caller, project: Option<(i64, String)>, name: &str, operation: &'static str) {
+        let project = project.map(|(id, name)| ProjectRef { id: Some(id), name });
         self.audit.record(AuditEvent::by(caller, project, name.to_owned(), "robot", operation)).await;
     }
 
@@ -233,7 +234,7 @@ impl Robots {
             .await
             .map_err(errors::meta)?
             .ok_or_else(|| Error::Conflict(format!("robot '{name}' already exists")))?;
-        self.record(caller, req.project, &name, "create").await;
+        self.record(caller, project_id.zip(req.project), &name, "create").await;
         Ok((self.get(caller, id).await?, secret))
     }
 
@@ -289,7 +290,7 @@ impl Robots {
         };
         self.meta.update_robot(id, &update).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, project, &current.record.name, "update").await;
+        self.record(caller, current.record.project_id.zip(project), &current.record.name, "update").await;
         Ok(())
     }
 
@@ -319,7 +320,7 @@ impl Robots {
         self.meta.set_robot_secret(id, &hash).await.map_err(errors::meta)?;
         self.access.invalidate();
         let project = self.project_name(current.record.project_id).await?;
-        self.record(caller, project, &current.record.name, "refresh_secret").await;
+        self.record(caller, current.record.project_id.zip(project), &current.record.name, "refresh_secret").await;
         Ok(secret)
     }
 
@@ -330,7 +331,7 @@ impl Robots {
         let project = self.project_name(current.record.project_id).await?;
         self.meta.delete_robot(id).await.map_err(errors::meta)?;
         self.access.invalidate();
-        self.record(caller, project, &current.record.name, "delete").await;
+        self.record(caller, current.record.project_id.zip(project), &current.record.name, "delete").await;
         Ok(())
     }
 }

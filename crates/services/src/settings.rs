@@ -1,6 +1,8 @@
 //! System-wide settings, stored in the database under Harbor's
 //! configuration names so every node sees the same values.
 
+mod ldap_change;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -198,28 +200,12 @@ impl Settings {
         Ok(settings)
     }
 
-    /// The current settings with `changes` applied, without storing them;
-    /// unknown names and wrong types are refused.
-    pub async fn preview(&self, changes: &Map<String, Value>) -> Result<SystemSettings> {
-        let current = self.current().await?;
-        let mut merged = match serde_json::to_value(current.as_ref()) {
-            Ok(Value::Object(m)) => m,
-            _ => return Err(Error::internal("settings do not serialize to an object")),
-        };
-        for (key, value) in changes {
-            if !merged.contains_key(key) {
-                return Err(Error::Invalid(format!("unknown configuration item '{key}'")));
-            }
-            merged.insert(key.clone(), value.clone());
-        }
-        serde_json::from_value(Value::Object(merged))
-            .map_err(|e| Error::Invalid(format!("invalid configuration value: {e}")))
-    }
-
     /// Checks that the LDAP server answers with the stored LDAP settings,
     /// overridden by `changes` (which are not stored).
     pub async fn ping_ldap(&self, changes: &Map<String, Value>) -> Result<()> {
-        let candidate = self.preview(changes).await?;
+        let stored = self.current().await?;
+        let candidate = applied(&stored, changes)?;
+        ldap_change::check_password_destination(&stored, &candidate, changes)?;
         crate::access::ldap::ping(&candidate).await
     }
 
@@ -227,7 +213,7 @@ impl Settings {
     /// checking every name and type; nothing is stored if any is wrong.
     pub async fn update(&self, caller: &Caller, changes: &Map<String, Value>) -> Result<SystemSettings> {
         let current = self.current().await?;
-        let updated = self.preview(changes).await?;
+        let updated = applied(&current, changes)?;
         if updated.auth_mode != current.auth_mode && self.meta.count_users().await.map_err(errors::meta)? > 1 {
             return Err(Error::PreconditionFailed(
                 "the authentication mode can only be changed while no user other than admin exists".into(),
@@ -236,6 +222,7 @@ impl Settings {
         if updated.token_expiration == 0 {
             return Err(Error::Invalid("token_expiration must be at least 1 minute".into()));
         }
+        ldap_change::check_update(&current, &updated, changes)?;
         let pairs: Vec<(String, String)> =
             changes.iter().map(|(k, v)| (k.clone(), self.value_to_store(k, v))).collect();
         self.meta.put_settings(&pairs).await.map_err(errors::meta)?;
@@ -244,4 +231,20 @@ impl Settings {
         self.audit.record(AuditEvent::by(caller, None, names.join(","), "configuration", "update")).await;
         Ok(updated)
     }
+}
+
+/// `stored` with `changes` applied; unknown names and wrong types are refused.
+fn applied(stored: &SystemSettings, changes: &Map<String, Value>) -> Result<SystemSettings> {
+    let mut merged = match serde_json::to_value(stored) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(Error::internal("settings do not serialize to an object")),
+    };
+    for (key, value) in changes {
+        if !merged.contains_key(key) {
+            return Err(Error::Invalid(format!("unknown configuration item '{key}'")));
+        }
+        merged.insert(key.clone(), value.clone());
+    }
+    serde_json::from_value(Value::Object(merged))
+        .map_err(|e| Error::Invalid(format!("invalid configuration value: {e}")))
 }

@@ -174,12 +174,26 @@ impl Slapd {
     /// store it, so the bind exercises slapd's hash check.
     pub fn add_user(&self, uid: &str, password: &str) -> Result<()> {
         check_name(uid)?;
-        let out = run(Command::new(SLAPPASSWD).args(["-h", "{SSHA}", "-s", password]))?;
-        let hash = String::from_utf8(out.stdout)?.trim().to_string();
+        let hash = ssha(password)?;
         self.ldapadd(&format!(
             "dn: {dn}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid}\nsn: {uid}\nmail: {uid}@berth.test\n\
              userPassword: {hash}\n",
             dn = self.user_dn(uid),
+        ))
+    }
+
+    /// Adds a person named `cn={key}` whose `uid` is any UTF-8 text
+    /// (base64 in the LDIF, so control and invisible characters survive),
+    /// for tests of what a directory may hand over as a username.
+    pub fn add_user_with_uid(&self, key: &str, uid: &str, password: &str) -> Result<()> {
+        use base64::Engine as _;
+        check_name(key)?;
+        let hash = ssha(password)?;
+        let uid = base64::engine::general_purpose::STANDARD.encode(uid);
+        self.ldapadd(&format!(
+            "dn: cn={key},ou=people,{base}\nobjectClass: inetOrgPerson\nuid:: {uid}\ncn: {key}\nsn: {key}\n\
+             userPassword: {hash}\n",
+            base = self.base_dn,
         ))
     }
 
@@ -261,6 +275,12 @@ impl Drop for Slapd {
 
 /// Names go into DNs and LDIF unescaped; refusing odd characters is simpler
 /// and clearer than DN escaping plus base64 LDIF values.
+/// `password` hashed as `{SSHA}`, the way a real directory stores it.
+fn ssha(password: &str) -> Result<String> {
+    let out = run(Command::new(SLAPPASSWD).args(["-h", "{SSHA}", "-s", password]))?;
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
 fn check_name(name: &str) -> Result<()> {
     let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if !ok {

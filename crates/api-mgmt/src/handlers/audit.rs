@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use berth_auth::{Act, Resource};
 use berth_meta::{AuditEntry, AuditQuery};
 use berth_services::Services;
 use http::Uri;
@@ -24,6 +23,7 @@ fn entry_json(e: AuditEntry) -> Value {
         "operation": e.operation,
         "op_time": time(e.at),
         "project": e.project,
+        "project_id": e.project_id,
         "operation_result": e.success,
         "client_address": e.client_address,
     })
@@ -74,8 +74,6 @@ pub(crate) async fn project_logs(
 ) -> ApiResult<Response> {
     let params = Params::from_uri(&uri);
     let page = Pagination::from_query(&params)?;
-    let mut query = audit_query(&params)?;
-    query.project = Some(s.projects.authorize(&caller, &project, Resource::Log, Act::List).await?);
-    let entries = s.audit.search(&query, page.request()).await?;
+    let entries = s.projects.logs(&caller, &project, audit_query(&params)?, page.request()).await?;
     Ok(paged_response(&uri, page, entries, entry_json))
 }

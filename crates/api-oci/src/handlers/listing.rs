@@ -2,7 +2,7 @@
 
 use axum::response::{IntoResponse, Response};
 use berth_core::{Digest, Error, RepoName};
-use berth_services::registry::{Page, PageResult};
+use berth_services::registry::{Page, PageResult, MAX_PAGE};
 use berth_services::Registry;
 use http::header;
 use serde_json::json;
@@ -10,15 +10,25 @@ use serde_json::json;
 use super::{Reply, Req};
 use crate::headers::{value, OCI_FILTERS_APPLIED};
 
+/// Reads `n` and `last`. Any `n` up to `u32::MAX` is taken (pages hold at
+/// most `MAX_PAGE` entries whatever it says); a larger one is refused rather
+/// than wrapped or cut.
 fn page(req: &Req) -> Result<Page, Error> {
     let n = match req.query("n") {
         None => None,
-        Some(n) => Some(n.parse::<u32>().map_err(|_| {
+        Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => Some(n.parse::<u32>().map_err(|_| {
             Error::PaginationInvalid(format!(
-                "n must be a non-negative whole number, got {:?}",
-                n.chars().take(40).collect::<String>()
+                "n is too large: at most {} entries are returned per page, and n may be at most {}",
+                MAX_PAGE,
+                u32::MAX
             ))
         })?),
+        Some(n) => {
+            return Err(Error::PaginationInvalid(format!(
+                "n must be a non-negative whole number, got {:?}",
+                n.chars().take(40).collect::<String>()
+            )))
+        }
     };
     Ok(Page { n, last: req.query("last") })
 }

@@ -42,24 +42,12 @@ async fn respond(
 /// `docker login` asks for a token with no scope: that is the sign-in.
 async fn record_sign_in(services: &Services, caller: &Caller, scopes: &[Scope]) {
     if scopes.is_empty() && !matches!(caller.principal, Principal::Anonymous) {
-        let event = login_event(caller.principal.name().to_owned(), caller.client_address.clone(), true);
+        let event = AuditEvent::login(caller.principal.name().to_owned(), caller.client_address.clone(), true);
         services.audit.record(event).await;
     }
 }
 
 /// A failed sign-in, recorded under the name it tried.
 async fn record_failed_sign_in(services: &Services, username: String, client_address: String) {
-    services.audit.record(login_event(username, client_address, false)).await;
-}
-
-fn login_event(username: String, client_address: String, success: bool) -> AuditEvent {
-    AuditEvent {
-        username,
-        project: None,
-        resource: "registry".into(),
-        resource_type: "login",
-        operation: "login",
-        success,
-        client_address,
-    }
+    services.audit.record(AuditEvent::login(username, client_address, false)).await;
 }

@@ -6,7 +6,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::registry::parse_digest;
-use super::{like_pattern, now, SqliteMeta};
+use super::{like_pattern, now, sql_offset, SqliteMeta};
 use crate::{ArtifactMeta, ArtifactRecord, MetaResult, PageRequest, Paged, PullRecord, RepositoryRecord, TagRecord};
 
 /// A manifest is an artifact unless another manifest in the repository
@@ -109,7 +109,7 @@ impl ArtifactMeta for SqliteMeta {
         let mut list = QueryBuilder::new(select_repository());
         push_repository_filter(&mut list, project, name);
         list.push(" ORDER BY r.name LIMIT ").push_bind(i64::from(page.limit));
-        list.push(" OFFSET ").push_bind(page.offset as i64);
+        list.push(" OFFSET ").push_bind(sql_offset(page));
         let rows = list.build().fetch_all(&self.pool).await?;
         let items = rows.iter().map(repository_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
@@ -153,7 +153,7 @@ impl ArtifactMeta for SqliteMeta {
         ))
         .bind(repo.as_str())
         .bind(i64::from(page.limit))
-        .bind(page.offset as i64)
+        .bind(sql_offset(page))
         .fetch_all(&self.pool)
         .await?;
         let mut items = Vec::with_capacity(rows.len());

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{like_pattern, SqliteMeta};
+use super::{like_pattern, sql_offset, SqliteMeta};
 use crate::{AuditEntry, AuditMeta, AuditQuery, MetaResult, PageRequest, Paged};
 
 fn entry_from_row(r: &SqliteRow) -> MetaResult<AuditEntry> {
@@ -13,6 +13,7 @@ fn entry_from_row(r: &SqliteRow) -> MetaResult<AuditEntry> {
         at: r.try_get("at")?,
         username: r.try_get("username")?,
         project: r.try_get("project")?,
+        project_id: r.try_get("project_id")?,
         resource: r.try_get("resource")?,
         resource_type: r.try_get("resource_type")?,
         operation: r.try_get("operation")?,
@@ -28,6 +29,9 @@ fn push_audit_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a AuditQuery) {
     }
     if let Some(p) = &f.project {
         q.push(" AND project = ").push_bind(p);
+    }
+    if let Some(id) = f.project_id {
+        q.push(" AND project_id = ").push_bind(id);
     }
     if f.resource.is_some() {
         q.push(" AND resource LIKE ").push_bind(like_pattern(f.resource.as_deref())).push(" ESCAPE '\\'");
@@ -52,12 +56,13 @@ impl AuditMeta for SqliteMeta {
         let mut tx = self.pool.begin().await?;
         for e in entries {
             sqlx::query(
-                "INSERT INTO audit_log (at, username, project, resource, resource_type, operation, success, client_address)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_log (at, username, project, project_id, resource, resource_type, operation, success,
+                 client_address) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(e.at)
             .bind(&e.username)
             .bind(&e.project)
+            .bind(e.project_id)
             .bind(&e.resource)
             .bind(&e.resource_type)
             .bind(&e.operation)
@@ -75,11 +80,12 @@ impl AuditMeta for SqliteMeta {
         push_audit_filter(&mut count, f);
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
         let mut list = QueryBuilder::new(
-            "SELECT id, at, username, project, resource, resource_type, operation, success, client_address FROM audit_log",
+            "SELECT id, at, username, project, project_id, resource, resource_type, operation, success, client_address
+             FROM audit_log",
         );
         push_audit_filter(&mut list, f);
         list.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(i64::from(page.limit));
-        list.push(" OFFSET ").push_bind(page.offset as i64);
+        list.push(" OFFSET ").push_bind(sql_offset(page));
         let rows = list.build().fetch_all(&self.pool).await?;
         let items = rows.iter().map(entry_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })

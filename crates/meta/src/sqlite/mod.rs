@@ -8,6 +8,8 @@ mod refresh;
 mod registry;
 mod robots;
 mod settings;
+#[cfg(test)]
+mod upgrade_tests;
 mod users;
 
 use std::path::Path;
@@ -62,6 +64,13 @@ fn like_pattern(needle: Option<&str>) -> String {
     }
     p.push('%');
     p
+}
+
+/// The offset SQLite is given for `page`. SQLite takes a signed 64-bit
+/// offset and reads a negative one as none at all, so an offset beyond it
+/// means past the end rather than wrapping round to the first page.
+fn sql_offset(page: crate::PageRequest) -> i64 {
+    i64::try_from(page.offset).unwrap_or(i64::MAX)
 }
 
 fn now() -> i64 {

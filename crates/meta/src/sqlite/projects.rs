@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{like_pattern, now, SqliteMeta};
+use super::{like_pattern, now, sql_offset, SqliteMeta};
 use crate::{MemberRecord, MetaResult, PageRequest, Paged, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
 
 const SELECT_PROJECT: &str = "SELECT p.id, p.name, p.owner_id, u.username AS owner_name, p.public, p.content_trust,
@@ -62,8 +62,12 @@ impl ProjectMeta for SqliteMeta {
     async fn create_project(&self, name: &str, owner: Option<i64>, s: &ProjectSettings) -> MetaResult<Option<i64>> {
         let t = now();
         let done = sqlx::query(
-            "INSERT INTO projects (name, owner_id, public, content_trust, prevent_vulnerable, severity, auto_scan,
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            // Numbered after the highest id ever used (migration 0007), so
+            // a deleted project's id never names another one.
+            "INSERT INTO projects (id, name, owner_id, public, content_trust, prevent_vulnerable, severity, auto_scan,
+             created_at, updated_at)
+             VALUES ((SELECT last + 1 FROM project_id_sequence), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
         .bind(owner)
@@ -97,7 +101,7 @@ impl ProjectMeta for SqliteMeta {
         let mut list = QueryBuilder::new(SELECT_PROJECT);
         push_project_filter(&mut list, f);
         list.push(" ORDER BY p.name LIMIT ").push_bind(i64::from(page.limit));
-        list.push(" OFFSET ").push_bind(page.offset as i64);
+        list.push(" OFFSET ").push_bind(sql_offset(page));
         let rows = list.build().fetch_all(&self.pool).await?;
         let items = rows.iter().map(project_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
@@ -204,7 +208,7 @@ impl ProjectMeta for SqliteMeta {
         .bind(project_id)
         .bind(&pattern)
         .bind(i64::from(page.limit))
-        .bind(page.offset as i64)
+        .bind(sql_offset(page))
         .fetch_all(&self.pool)
         .await?;
         let items = rows.iter().map(member_from_row).collect::<MetaResult<_>>()?;

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::users::NEW_STAMP;
-use super::{now, SqliteMeta};
+use super::{now, sql_offset, SqliteMeta};
 use crate::{AccountKind, MetaResult, PageRequest, Paged, RobotMeta, RobotRecord, RobotUpdate};
 
 const COLUMNS: &str = "id, name, description, secret_hash, project_id, disabled, expires_at, permissions,
@@ -76,7 +76,7 @@ impl RobotMeta for SqliteMeta {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM robots WHERE {filter} ORDER BY name LIMIT ? OFFSET ?"))
             .bind(project_id)
             .bind(i64::from(page.limit))
-            .bind(page.offset as i64)
+            .bind(sql_offset(page))
             .fetch_all(&self.pool)
             .await?;
         let items = rows.iter().map(robot_from_row).collect::<MetaResult<_>>()?;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{now, SqliteMeta};
+use super::{now, sql_offset, SqliteMeta};
 use crate::{
     AccountKind, MetaResult, NewUser, PageRequest, Paged, UserConflict, UserMeta, UserProfile, UserRecord, UserSource,
 };
@@ -98,7 +98,7 @@ impl UserMeta for SqliteMeta {
         ))
         .bind(&pattern)
         .bind(i64::from(page.limit))
-        .bind(page.offset as i64)
+        .bind(sql_offset(page))
         .fetch_all(&self.pool)
         .await?;
         let items = rows.iter().map(user_from_row).collect::<MetaResult<_>>()?;

@@ -19,6 +19,7 @@ pub(super) async fn run_all(meta: &dyn Meta) {
     projects_and_members(meta).await;
     settings_and_keys(meta).await;
     audit(meta).await;
+    audit_by_project_id(meta).await;
     robots(meta).await;
 }
 
@@ -82,6 +83,11 @@ async fn users(meta: &dyn Meta) {
     let page = meta.list_users(Some("email"), PageRequest { offset: 1, limit: 10 }).await.unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(page.items.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["noemail2"]);
+    // An offset past what the database addresses is past the end, not the first page.
+    let beyond = meta.list_users(None, PageRequest { offset: u64::MAX, limit: 10 }).await.unwrap();
+    assert_eq!((beyond.items.len(), beyond.total), (0, 3));
+    let beyond = meta.list_users(None, PageRequest { offset: i64::MAX as u64 + 1, limit: 10 }).await.unwrap();
+    assert!(beyond.items.is_empty());
     // LIKE wildcards in a filter are taken literally.
     assert_eq!(meta.list_users(Some("%"), PageRequest::ALL).await.unwrap().total, 0);
     assert_eq!(meta.count_users().await.unwrap(), 3);
@@ -169,6 +175,7 @@ async fn audit(meta: &dyn Meta) {
         at,
         username: user.into(),
         project: Some("proj".into()),
+        project_id: Some(7),
         resource: resource.into(),
         resource_type: "artifact".into(),
         operation: op.into(),
@@ -193,4 +200,39 @@ async fn audit(meta: &dyn Meta) {
     assert_eq!(meta.search_audit(&q, PageRequest::ALL).await.unwrap().total, 0);
     assert_eq!(meta.purge_audit(25).await.unwrap(), 2);
     assert_eq!(meta.search_audit(&AuditQuery::default(), PageRequest::ALL).await.unwrap().total, 1);
+}
+
+/// A project created again under a deleted one's name is another project:
+/// a new id, and a log of its own.
+async fn audit_by_project_id(meta: &dyn Meta) {
+    let settings = ProjectSettings::default();
+    let first = meta.create_project("reborn", None, &settings).await.unwrap().unwrap();
+    assert!(meta.delete_project(first).await.unwrap());
+    let second = meta.create_project("reborn", None, &settings).await.unwrap().unwrap();
+    assert!(second > first, "the deleted project's id {first} was given out again");
+    assert_eq!(meta.project_by_id(first).await.unwrap(), None);
+
+    let entry = |at, project_id, op: &str| AuditEntry {
+        id: 0,
+        at,
+        username: "admin".into(),
+        project: Some("reborn".into()),
+        project_id: Some(project_id),
+        resource: "reborn".into(),
+        resource_type: "project".into(),
+        operation: op.into(),
+        success: true,
+        client_address: String::new(),
+    };
+    meta.append_audit(&[entry(100, first, "create"), entry(101, first, "delete"), entry(102, second, "create")])
+        .await
+        .unwrap();
+    let by_id = |id| AuditQuery { project_id: Some(id), ..Default::default() };
+    let new = meta.search_audit(&by_id(second), PageRequest::ALL).await.unwrap();
+    assert_eq!((new.total, new.items[0].at, new.items[0].project_id), (1, 102, Some(second)));
+    let old = meta.search_audit(&by_id(first), PageRequest::ALL).await.unwrap();
+    assert_eq!(old.items.iter().map(|e| e.at).collect::<Vec<_>>(), [101, 100], "times are kept as given");
+    let by_name = AuditQuery { project: Some("reborn".into()), ..Default::default() };
+    assert_eq!(meta.search_audit(&by_name, PageRequest::ALL).await.unwrap().total, 3);
+    assert!(meta.delete_project(second).await.unwrap());
 }

@@ -9,13 +9,9 @@ use berth_core::Result;
 use berth_meta::{AccountKind, UserSource};
 
 use super::{Access, Account, Holder, Principal};
-use crate::robots::{robot_account, robot_is_active, ROBOT_PREFIX};
+use crate::names::is_robot_name;
+use crate::robots::{robot_account, robot_is_active};
 use crate::{errors, unix_now};
-
-/// Whether `name` is a robot's (robot names start with `robot$`, in any case).
-pub(crate) fn is_robot_name(name: &str) -> bool {
-    name.get(..ROBOT_PREFIX.len()).is_some_and(|p| p.eq_ignore_ascii_case(ROBOT_PREFIX))
-}
 
 impl Access {
     /// The account `holder` names, if it still exists, may sign in, and

@@ -6,9 +6,9 @@ use std::time::Instant;
 use berth_core::{Error, Result};
 use sha2::{Digest as _, Sha256};
 
-use super::accounts::is_robot_name;
 use super::login_limit::Attempt;
 use super::{Access, Caller, Credentials, Holder, Principal};
+use crate::names::is_robot_name;
 use crate::settings::{AuthMode, SystemSettings};
 
 /// Where credentials are presented; each accepts only what it should.

@@ -5,20 +5,21 @@
 //! logins are rare next to registry traffic, and a pool would have to notice
 //! when the URL or the search account changes under it.
 
+mod config;
+
 use std::time::Duration;
 
 use berth_core::{Error, Result};
 use ldap3::{ldap_escape, Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry, SearchOptions};
 
 use crate::settings::SystemSettings;
+pub use config::check_settings;
+use config::Config;
 
-/// Used when `ldap_timeout` is 0, so a silent server cannot hold a login forever.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 const SIZE_LIMIT_EXCEEDED: u32 = 4;
 const REFERRAL: u32 = 10;
 const NO_SUCH_OBJECT: u32 = 32;
 const INVALID_CREDENTIALS: u32 = 49;
-const GROUPS: &str = "(objectClass=groupOfNames)";
 
 /// A person found and authenticated in the directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,68 +90,6 @@ async fn login(conn: &mut Conn, cfg: &Config<'_>, username: &str, password: &str
         groups,
         is_admin,
     }))
-}
-
-/// The settings checked up front, so a typo is reported as such rather than
-/// as a puzzling server error.
-struct Config<'a> {
-    s: &'a SystemSettings,
-    scope: Scope,
-    timeout: Duration,
-    user_filter: String,
-    group_filter: String,
-}
-
-impl<'a> Config<'a> {
-    fn new(s: &'a SystemSettings) -> Result<Config<'a>> {
-        let invalid = |m: &str| Err(Error::Invalid(m.to_owned()));
-        if s.ldap_url.trim().is_empty() {
-            return invalid("ldap_url is empty; set it to ldap://host:port or ldaps://host:port");
-        }
-        if s.ldap_base_dn.trim().is_empty() {
-            return invalid("ldap_base_dn is empty; set it to the DN under which users are searched");
-        }
-        if !s.ldap_search_dn.trim().is_empty() && s.ldap_search_password.is_empty() {
-            return invalid("ldap_search_password is empty; a bind without a password would be anonymous");
-        }
-        let scope = match s.ldap_scope {
-            0 => Scope::Base,
-            1 => Scope::OneLevel,
-            2 => Scope::Subtree,
-            _ => return invalid("ldap_scope must be 0 (base), 1 (one level) or 2 (subtree)"),
-        };
-        check_attribute("ldap_uid", &s.ldap_uid, false)?;
-        check_attribute("ldap_group_membership_attribute", &s.ldap_group_membership_attribute, true)?;
-        Ok(Config {
-            s,
-            scope,
-            timeout: if s.ldap_timeout == 0 { DEFAULT_TIMEOUT } else { Duration::from_secs(s.ldap_timeout) },
-            user_filter: checked_filter("ldap_filter", &s.ldap_filter, "(objectClass=*)")?,
-            group_filter: checked_filter("ldap_group_search_filter", &s.ldap_group_search_filter, GROUPS)?,
-        })
-    }
-}
-
-/// Attribute names go into filters verbatim, so only real names are accepted.
-fn check_attribute(setting: &str, name: &str, may_be_empty: bool) -> Result<()> {
-    let ok = name.chars().all(|c| c.is_ascii_alphanumeric() || "-.;".contains(c)) && (may_be_empty || !name.is_empty());
-    ok.then_some(())
-        .ok_or_else(|| Error::Invalid(format!("{setting} must be an attribute name like uid, not {name:?}")))
-}
-
-/// Harbor accepts filters without the outer parentheses; they are added here.
-fn normalize_filter(filter: &str, default: &str) -> String {
-    match filter.trim() {
-        "" => default.to_owned(),
-        f if f.starts_with('(') => f.to_owned(),
-        f => format!("({f})"),
-    }
-}
-
-fn checked_filter(setting: &str, filter: &str, default: &str) -> Result<String> {
-    let f = normalize_filter(filter, default);
-    ldap3::parse_filter(&f).map_err(|()| Error::Invalid(format!("{setting} {f:?} is not a valid LDAP filter")))?;
-    Ok(f)
 }
 
 /// `value` comes from whoever is logging in: escaping keeps `*` or `)(` from
@@ -314,15 +253,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn filters_escape_input_and_get_parentheses() {
+    fn filters_escape_input() {
         let f = and_filter("(objectClass=person)", "uid", "alice)(uid=*");
         assert_eq!(f, r"(&(objectClass=person)(uid=alice\29\28uid=\2a))");
         assert_eq!(and_filter("(o=x)", "member", r"cn=a\,b"), r"(&(o=x)(member=cn=a\5c,b))");
         assert!(ldap3::parse_filter(&f).is_ok());
-        assert_eq!(normalize_filter("", "(objectClass=*)"), "(objectClass=*)");
-        assert_eq!(normalize_filter(" objectClass=person ", "x"), "(objectClass=person)");
-        assert_eq!(normalize_filter("(|(a=1)(b=2))", "x"), "(|(a=1)(b=2))");
-        assert!(checked_filter("ldap_filter", "(a=1", "x").is_err());
     }
 
     #[test]
@@ -333,16 +268,5 @@ mod tests {
         assert!(!same_dn(r"cn=a\,b,dc=x", "cn=a,b,dc=x"));
         assert!(!same_dn("cn=admins,dc=x", "cn=admins2,dc=x"));
         assert_eq!(normalize_dn(r"cn=x\ ,dc=y"), r"cn=x\ ,dc=y");
-    }
-
-    #[test]
-    fn settings_are_checked_before_connecting() {
-        let mut s = SystemSettings { ldap_url: "ldap://h".into(), ldap_base_dn: "dc=x".into(), ..Default::default() };
-        assert!(Config::new(&s).is_ok());
-        let bad_uid = SystemSettings { ldap_uid: "uid)(cn=*".into(), ..s.clone() };
-        assert!(matches!(Config::new(&bad_uid), Err(Error::Invalid(m)) if m.contains("ldap_uid")));
-        assert!(matches!(Config::new(&SystemSettings { ldap_scope: 3, ..s.clone() }), Err(Error::Invalid(_))));
-        s.ldap_search_dn = "cn=admin,dc=x".into();
-        assert!(matches!(Config::new(&s), Err(Error::Invalid(m)) if m.contains("ldap_search_password")));
     }
 }

@@ -16,7 +16,7 @@ use berth_meta::Meta;
 use berth_storage::BlobStore;
 
 pub use blobs::{BlobContent, RangeRequest};
-pub use listing::{Page, PageResult};
+pub use listing::{Page, PageResult, MAX_PAGE};
 pub use manifests::{Accept, PutManifestOutcome};
 
 use cache::HotCache;
