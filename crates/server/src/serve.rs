@@ -26,6 +26,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let housekeeping = tokio::spawn(housekeeping::run(services.clone(), config.uploads.clone()));
     let app = berth_api_oci::router(services.clone())
         .merge(berth_api_mgmt::router(services.clone()))
+        .fallback(no_such_endpoint)
         .layer(CatchPanicLayer::custom(panic_response));
 
     let listener = tokio::net::TcpListener::bind(&config.listen)
@@ -61,6 +62,12 @@ async fn first_start(meta: &SqliteMeta, admin_password: Option<&str>) -> anyhow:
 }
 
 const API_VERSION: http::HeaderName = http::HeaderName::from_static("docker-distribution-api-version");
+
+/// Paths outside every API get the same JSON error shape as the APIs.
+async fn no_such_endpoint() -> Response {
+    let body = r#"{"errors":[{"code":"NOT_FOUND","message":"no such endpoint","detail":null}]}"#;
+    (http::StatusCode::NOT_FOUND, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
 
 /// A panic in one request must not take the server down or leak details.
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

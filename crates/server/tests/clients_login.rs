@@ -112,6 +112,50 @@ fn docker_login_roles_govern_push_and_pull() {
     })
 }
 
+/// Changes `user`'s own password (PUT /users/{id}/password, signed in as the user).
+fn change_password(berth: &Berth, user: &str, old: &str, new: &str) -> Result<()> {
+    let credentials = format!("{user}:{old}");
+    let me = Command::new("curl").args(["-sS", "-f", "-u", &credentials, &berth.api("users/current")]).output()?;
+    let me: Value = serde_json::from_slice(&me.stdout).context("users/current is not JSON")?;
+    let body = json!({ "old_password": old, "new_password": new }).to_string();
+    let path = berth.api(&format!("users/{}/password", me["user_id"]));
+    let out = Command::new("curl")
+        .args(["-sS", "-w", "%{http_code}", "-o", "/dev/null", "-X", "PUT", "-u", &credentials])
+        .args(["-H", "Content-Type: application/json", "-d", &body, &path])
+        .output()?;
+    ensure!(String::from_utf8_lossy(&out.stdout) == "200", "password change answered {:?}", out);
+    Ok(())
+}
+
+#[test]
+fn docker_keeps_a_refresh_token_that_a_password_change_revokes() {
+    with_berth(BERTH, |berth| {
+        berth.create_project("team", false)?;
+        let password = member(berth, "team", "dora", DEVELOPER)?;
+        let docker = Docker::new()?;
+        let local = format!("library/refresh-{}:1", port(berth));
+        docker_scratch_image(&docker, &local)?;
+        docker.login(&berth.host, "dora", &password)?;
+        // The engine keeps the refresh token it was given instead of the password.
+        let config: Value = serde_json::from_str(&std::fs::read_to_string(docker.config_file())?)?;
+        let entry = &config["auths"][&berth.host];
+        ensure!(entry["identitytoken"].as_str().is_some_and(|t| t.starts_with("berth_rt_")), "{config}");
+        ensure!(!config.to_string().contains(&password), "the password is stored: {config}");
+        let first = format!("{}/team/app:1", berth.host);
+        docker.tag(&local, &first)?;
+        docker.push(&first)?;
+
+        change_password(berth, "dora", &password, "Dora-Changed-Pass-2")?;
+        let second = format!("{}/team/app:2", berth.host);
+        docker.tag(&local, &second)?;
+        let out = docker.run_failing(&["push", &second])?;
+        ensure_says(&out, "push with a revoked refresh token", &["sign in again"])?;
+        docker.login(&berth.host, "dora", "Dora-Changed-Pass-2")?;
+        docker.push(&second)?;
+        Ok(())
+    })
+}
+
 #[test]
 fn docker_anonymous_pulls_public_library_but_cannot_push() {
     with_berth(BERTH, |berth| {

@@ -49,41 +49,72 @@ fn concrete(path: &str) -> String {
     .fold(path.to_owned(), |p, (param, value)| p.replace(param, value))
 }
 
+/// A token for `credentials` (or anonymous) from `GET /service/token`.
+async fn token_of(url: &str, credentials: Option<(&str, &str)>, scope: &str) -> String {
+    let client = OciClient::with_credentials(url, credentials);
+    let resp = client.request(Method::GET, "/service/token").query(&[("scope", scope)]).send().await.unwrap();
+    let body: Value = expect_status(resp, 200).await.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn every_management_endpoint_refuses_registry_tokens() {
     let (berth, admin) = start_registry(BIN);
     admin.push_image("library/app", "v1").await;
-    let token = admin_token(&berth.url, &["repository:library/app:pull,push,delete", "registry:catalog:*"]).await;
+    let scope = "repository:library/app:pull,push,delete";
+    let user = json!({ "username": "dev", "email": "d@example.com", "password": "Dev-Pass-123" });
+    expect_status(admin.request(Method::POST, "/api/v2.0/users").json(&user).send().await.unwrap(), 201).await;
+    let member = json!({ "role_id": 1, "member_user": { "username": "dev" } });
+    let resp = admin.request(Method::POST, "/api/v2.0/projects/library/members").json(&member).send();
+    expect_status(resp.await.unwrap(), 201).await;
+    let perms = json!([{ "kind": "project", "namespace": "library",
+        "access": [{ "resource": "repository", "action": "pull" }, { "resource": "robot", "action": "create" }] }]);
+    let robot = json!({ "name": "ci", "level": "project", "duration": -1, "permissions": perms });
+    let robot: Value = expect_status(admin.request(Method::POST, "/api/v2.0/robots").json(&robot).send().await.unwrap(), 201)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let robot = (robot["name"].as_str().unwrap().to_owned(), robot["secret"].as_str().unwrap().to_owned());
+    let tokens = [
+        ("system admin", admin_token(&berth.url, &[scope, "registry:catalog:*"]).await),
+        ("project admin", token_of(&berth.url, Some(("dev", "Dev-Pass-123")), scope).await),
+        ("robot", token_of(&berth.url, Some((&robot.0, &robot.1)), scope).await),
+        ("anonymous", token_of(&berth.url, None, scope).await),
+    ];
     let anonymous = OciClient::anonymous(&berth.url);
     let endpoints = berth_api_mgmt::endpoints();
     assert!(endpoints.len() > 40, "the route table shrank to {}", endpoints.len());
     for e in endpoints {
         let path = format!("/api/v2.0{}", concrete(e.path));
         let method: Method = e.method.parse().unwrap();
-        let req = anonymous.request(method.clone(), &path).bearer_auth(&token).json(&json!({}));
-        let resp = req.send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), 401, "{method} {path} with an admin's registry token");
-        if method != Method::HEAD {
-            let body: Value = resp.json().await.unwrap();
-            assert_eq!(body["errors"][0]["code"], "UNAUTHORIZED", "{method} {path}: {body}");
-            let message = body["errors"][0]["message"].as_str().unwrap();
-            assert!(message.contains("registry tokens"), "{method} {path}: {message}");
+        for (who, token) in &tokens {
+            let req = anonymous.request(method.clone(), &path).bearer_auth(token).json(&json!({}));
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), 401, "{method} {path} with the {who}'s registry token");
+            if method != Method::HEAD {
+                let body: Value = resp.json().await.unwrap();
+                assert_eq!(body["errors"][0]["code"], "UNAUTHORIZED", "{method} {path}: {body}");
+                let message = body["errors"][0]["message"].as_str().unwrap();
+                assert!(message.contains("registry tokens"), "{method} {path}: {message}");
+            }
         }
     }
+    let token = &tokens[0].1;
 
     // The findings, with valid bodies: nothing happened.
     let user = json!({ "username": "mallory", "email": "m@example.com", "password": "Mallory-Pass-1" });
-    let resp = anonymous.request(Method::POST, "/api/v2.0/users").bearer_auth(&token).json(&user).send().await.unwrap();
+    let resp = anonymous.request(Method::POST, "/api/v2.0/users").bearer_auth(token).json(&user).send().await.unwrap();
     expect_status(resp, 401).await;
     let new_password = json!({ "new_password": "Stolen-Pass-123" });
-    let resp = anonymous.request(Method::PUT, "/api/v2.0/users/1/password").bearer_auth(&token).json(&new_password);
+    let resp = anonymous.request(Method::PUT, "/api/v2.0/users/1/password").bearer_auth(token).json(&new_password);
     expect_status(resp.send().await.unwrap(), 401).await;
     let users: Vec<Value> = expect_status(admin.request(Method::GET, "/api/v2.0/users").send().await.unwrap(), 200)
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(users.len(), 1, "no account was created: {users:?}");
+    assert_eq!(users.len(), 2, "no account was created: {users:?}");
     // The admin's password is unchanged: Basic credentials still work.
     expect_status(admin.request(Method::GET, "/api/v2.0/users/current").send().await.unwrap(), 200).await;
 }

@@ -297,7 +297,7 @@ impl Deref for Podman {
 pub struct Docker {
     client: Client,
     created: RefCell<Vec<String>>,
-    _config: tempfile::TempDir,
+    config: tempfile::TempDir,
 }
 
 impl Docker {
@@ -308,12 +308,17 @@ impl Docker {
         let mut client = Client::new("docker", "apt-get install -y docker.io (and start the Docker Engine)");
         client.envs.push(("DOCKER_CONFIG".into(), config.path().to_string_lossy().into_owned()));
         client.run(&["version", "--format", "{{.Server.Version}}"])?;
-        Ok(Docker { client, created: RefCell::new(Vec::new()), _config: config })
+        Ok(Docker { client, created: RefCell::new(Vec::new()), config })
     }
 
     /// `docker login` to `host`.
     pub fn login(&self, host: &str, user: &str, password: &str) -> Result<Output> {
         login(&self.client, host, user, password, &[])
+    }
+
+    /// The client's `config.json`, where `docker login` keeps credentials.
+    pub fn config_file(&self) -> std::path::PathBuf {
+        self.config.path().join("config.json")
     }
 
     /// `docker logout` from `host`.

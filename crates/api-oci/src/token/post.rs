@@ -47,8 +47,22 @@ impl From<Error> for OAuthError {
 }
 
 impl IntoResponse for OAuthError {
+    /// RFC 6749's `error` and `error_description`, plus the registry's
+    /// `errors` list: Docker reads only the latter, and without it shows
+    /// "no error details found" instead of the reason.
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "error": self.code, "error_description": self.description }))).into_response()
+        let registry_code = match self.code {
+            "invalid_grant" => "UNAUTHORIZED",
+            "slow_down" => "TOOMANYREQUESTS",
+            "server_error" => "UNKNOWN",
+            _ => "UNSUPPORTED",
+        };
+        let body = json!({
+            "error": self.code,
+            "error_description": self.description,
+            "errors": [{ "code": registry_code, "message": self.description, "detail": null }],
+        });
+        (self.status, axum::Json(body)).into_response()
     }
 }
 
