@@ -195,7 +195,11 @@ async fn malformed_manifests_refused() {
     let mut unknown_type = good.clone();
     unknown_type["mediaType"] = json!("application/x-unknown");
     let unknown = reg
-        .push_manifest("app", "bad", &Manifest::raw("application/x-unknown", serde_json::to_vec(&unknown_type).unwrap()))
+        .push_manifest(
+            "app",
+            "bad",
+            &Manifest::raw("application/x-unknown", serde_json::to_vec(&unknown_type).unwrap()),
+        )
         .await;
     let message = expect_error(unknown, &[400], &["UNSUPPORTED"]).await.errors.remove(0).message;
     assert!(message.contains("application/x-unknown"), "{message}");
@@ -355,11 +359,7 @@ async fn garbage_on_the_wire() {
                 .into_bytes(),
             400,
         ),
-        (
-            "1 MiB header",
-            format!("GET /v2/ HTTP/1.1\r\nX-Long: {}\r\n{close}", "a".repeat(1 << 20)).into_bytes(),
-            431,
-        ),
+        ("1 MiB header", format!("GET /v2/ HTTP/1.1\r\nX-Long: {}\r\n{close}", "a".repeat(1 << 20)).into_bytes(), 431),
     ];
     for (what, req, want) in requests {
         let resp = raw_exchange(host, &req).await.unwrap_or_else(|| panic!("{what}: closed without an answer"));

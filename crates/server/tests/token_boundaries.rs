@@ -70,11 +70,12 @@ async fn every_management_endpoint_refuses_registry_tokens() {
     let perms = json!([{ "kind": "project", "namespace": "library",
         "access": [{ "resource": "repository", "action": "pull" }, { "resource": "robot", "action": "create" }] }]);
     let robot = json!({ "name": "ci", "level": "project", "duration": -1, "permissions": perms });
-    let robot: Value = expect_status(admin.request(Method::POST, "/api/v2.0/robots").json(&robot).send().await.unwrap(), 201)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let robot: Value =
+        expect_status(admin.request(Method::POST, "/api/v2.0/robots").json(&robot).send().await.unwrap(), 201)
+            .await
+            .json()
+            .await
+            .unwrap();
     let robot = (robot["name"].as_str().unwrap().to_owned(), robot["secret"].as_str().unwrap().to_owned());
     let tokens = [
         ("system admin", admin_token(&berth.url, &[scope, "registry:catalog:*"]).await),

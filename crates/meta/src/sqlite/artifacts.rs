@@ -103,14 +103,17 @@ impl ArtifactMeta for SqliteMeta {
         name: Option<&str>,
         page: PageRequest,
     ) -> MetaResult<Paged<RepositoryRecord>> {
+        // One read transaction: the total and the page come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let mut count = QueryBuilder::new("SELECT count(*) FROM repositories r");
         push_repository_filter(&mut count, project, name);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
         let mut list = QueryBuilder::new(select_repository());
         push_repository_filter(&mut list, project, name);
         list.push(" ORDER BY r.name LIMIT ").push_bind(i64::from(page.limit));
         list.push(" OFFSET ").push_bind(sql_offset(page));
-        let rows = list.build().fetch_all(&self.pool).await?;
+        let rows = list.build().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
         let items = rows.iter().map(repository_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
     }
@@ -140,12 +143,14 @@ impl ArtifactMeta for SqliteMeta {
     }
 
     async fn list_artifacts(&self, repo: &RepoName, page: PageRequest) -> MetaResult<Paged<ArtifactRecord>> {
+        // One read transaction: the total and the page come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let total: i64 = sqlx::query_scalar(&format!(
             "SELECT count(*) FROM manifests m JOIN repositories r ON r.id = m.repository_id
              WHERE r.name = ? AND {TOP_LEVEL}"
         ))
         .bind(repo.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
         let rows = sqlx::query(&format!(
             "{} WHERE r.name = ? AND {TOP_LEVEL} ORDER BY m.created_at DESC, m.digest LIMIT ? OFFSET ?",
@@ -154,8 +159,9 @@ impl ArtifactMeta for SqliteMeta {
         .bind(repo.as_str())
         .bind(i64::from(page.limit))
         .bind(sql_offset(page))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             items.push(self.complete_artifact(r).await?);

@@ -76,9 +76,11 @@ impl AuditMeta for SqliteMeta {
     }
 
     async fn search_audit(&self, f: &AuditQuery, page: PageRequest) -> MetaResult<Paged<AuditEntry>> {
+        // One read transaction: the total and the page come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let mut count = QueryBuilder::new("SELECT count(*) FROM audit_log");
         push_audit_filter(&mut count, f);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
         let mut list = QueryBuilder::new(
             "SELECT id, at, username, project, project_id, resource, resource_type, operation, success, client_address
              FROM audit_log",
@@ -86,7 +88,8 @@ impl AuditMeta for SqliteMeta {
         push_audit_filter(&mut list, f);
         list.push(" ORDER BY at DESC, id DESC LIMIT ").push_bind(i64::from(page.limit));
         list.push(" OFFSET ").push_bind(sql_offset(page));
-        let rows = list.build().fetch_all(&self.pool).await?;
+        let rows = list.build().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
         let items = rows.iter().map(entry_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
     }

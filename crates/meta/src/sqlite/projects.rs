@@ -95,14 +95,17 @@ impl ProjectMeta for SqliteMeta {
     }
 
     async fn list_projects(&self, f: &ProjectFilter, page: PageRequest) -> MetaResult<Paged<ProjectRecord>> {
+        // One read transaction: the total and the page come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let mut count = QueryBuilder::new("SELECT count(*) FROM projects p");
         push_project_filter(&mut count, f);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let total: i64 = count.build_query_scalar().fetch_one(&mut *tx).await?;
         let mut list = QueryBuilder::new(SELECT_PROJECT);
         push_project_filter(&mut list, f);
         list.push(" ORDER BY p.name LIMIT ").push_bind(i64::from(page.limit));
         list.push(" OFFSET ").push_bind(sql_offset(page));
-        let rows = list.build().fetch_all(&self.pool).await?;
+        let rows = list.build().fetch_all(&mut *tx).await?;
+        tx.commit().await?;
         let items = rows.iter().map(project_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
     }
@@ -192,6 +195,8 @@ impl ProjectMeta for SqliteMeta {
         name_contains: Option<&str>,
         page: PageRequest,
     ) -> MetaResult<Paged<MemberRecord>> {
+        // One read transaction: the total and the page come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let pattern = like_pattern(name_contains);
         let total: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM project_members m JOIN users u ON u.id = m.user_id
@@ -199,7 +204,7 @@ impl ProjectMeta for SqliteMeta {
         )
         .bind(project_id)
         .bind(&pattern)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
         let rows = sqlx::query(&format!(
             "{SELECT_MEMBER} WHERE m.project_id = ? AND u.username LIKE ? ESCAPE '\\'
@@ -209,8 +214,9 @@ impl ProjectMeta for SqliteMeta {
         .bind(&pattern)
         .bind(i64::from(page.limit))
         .bind(sql_offset(page))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let items = rows.iter().map(member_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
     }

@@ -67,18 +67,21 @@ impl RobotMeta for SqliteMeta {
     }
 
     async fn list_robots(&self, project_id: Option<i64>, page: PageRequest) -> MetaResult<Paged<RobotRecord>> {
+        // One read transaction: the total and the page come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         // `project_id IS ?` matches NULL too, so "all" needs its own clause.
         let filter = if project_id.is_some() { "project_id = ?" } else { "? IS NULL" };
         let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM robots WHERE {filter}"))
             .bind(project_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM robots WHERE {filter} ORDER BY name LIMIT ? OFFSET ?"))
             .bind(project_id)
             .bind(i64::from(page.limit))
             .bind(sql_offset(page))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
+        tx.commit().await?;
         let items = rows.iter().map(robot_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
     }

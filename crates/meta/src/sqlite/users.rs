@@ -88,10 +88,12 @@ impl UserMeta for SqliteMeta {
     }
 
     async fn list_users(&self, name_contains: Option<&str>, page: PageRequest) -> MetaResult<Paged<UserRecord>> {
+        // One read transaction: the total and the page come from the same snapshot.
+        let mut tx = self.pool.begin().await?;
         let pattern = super::like_pattern(name_contains);
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE username LIKE ? ESCAPE '\\'")
             .bind(&pattern)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM users WHERE username LIKE ? ESCAPE '\\' ORDER BY username LIMIT ? OFFSET ?"
@@ -99,8 +101,9 @@ impl UserMeta for SqliteMeta {
         .bind(&pattern)
         .bind(i64::from(page.limit))
         .bind(sql_offset(page))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         let items = rows.iter().map(user_from_row).collect::<MetaResult<_>>()?;
         Ok(Paged { items, total: total as u64 })
     }
