@@ -9,14 +9,6 @@ use serde_json::{json, Value};
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 const PASSWORD: &str = "User-Pass-123";
 
-async fn call(c: &OciClient, method: Method, path: &str, body: Option<Value>) -> Response {
-    let mut req = c.request(method, &format!("/api/v2.0/{path}"));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.expect("request failed at the transport level")
-}
-
 /// Asserts a Harbor 400 `BAD_REQUEST` body; returns its message.
 async fn bad_request(resp: Response) -> String {
     expect_error(resp, &[400], &["BAD_REQUEST"]).await.errors.remove(0).message
@@ -24,7 +16,7 @@ async fn bad_request(resp: Response) -> String {
 
 /// Every account's name, as the admin lists them.
 async fn usernames(admin: &OciClient) -> Vec<String> {
-    let resp = expect_status(call(admin, Method::GET, "users?page_size=100", None).await, 200).await;
+    let resp = expect_status(admin.api(Method::GET, "users?page_size=100", None).await, 200).await;
     let users: Vec<Value> = resp.json().await.unwrap();
     users.iter().map(|u| u["username"].as_str().unwrap().to_owned()).collect()
 }
@@ -50,7 +42,7 @@ async fn lookalike_invisible_and_robot_names_are_refused() {
     ];
     for (i, (name, why)) in cases.iter().enumerate() {
         let body = new_user(name, &format!("n{i}@example.com"));
-        let message = bad_request(call(&admin, Method::POST, "users", Some(body)).await).await;
+        let message = bad_request(admin.api(Method::POST, "users", Some(body)).await).await;
         assert!(message.starts_with("username ") && message.contains(why), "{name:?}: {message}");
     }
     assert_eq!(usernames(&admin).await, ["admin"], "a refused name left an account behind");
@@ -58,7 +50,7 @@ async fn lookalike_invisible_and_robot_names_are_refused() {
     // Names in one script, letters with accents, are fine.
     for name in ["josé", "иван"] {
         let body = new_user(name, "");
-        expect_status(call(&admin, Method::POST, "users", Some(body)).await, 201).await;
+        expect_status(admin.api(Method::POST, "users", Some(body)).await, 201).await;
     }
     let mut names = usernames(&admin).await;
     names.sort();
@@ -69,14 +61,13 @@ async fn lookalike_invisible_and_robot_names_are_refused() {
 async fn email_follows_one_rule_on_create_and_update() {
     let (berth, admin) = start_registry(BIN);
     for bad in ["alice", "alice@localhost", "a b@example.com", "al\u{200b}ice@example.com", "\"a\"@example.com"] {
-        let message = bad_request(call(&admin, Method::POST, "users", Some(new_user("alice", bad))).await).await;
+        let message = bad_request(admin.api(Method::POST, "users", Some(new_user("alice", bad))).await).await;
         assert!(message.starts_with("email must be empty or an address like name@example.com"), "{bad:?}: {message}");
     }
     assert_eq!(usernames(&admin).await, ["admin"]);
 
     let resp =
-        expect_status(call(&admin, Method::POST, "users", Some(new_user("alice", "alice@example.com"))).await, 201)
-            .await;
+        expect_status(admin.api(Method::POST, "users", Some(new_user("alice", "alice@example.com"))).await, 201).await;
     let location = header(&resp, "Location").expect("Location");
     let path = location.strip_prefix("/api/v2.0/").unwrap().to_owned();
 
@@ -85,21 +76,21 @@ async fn email_follows_one_rule_on_create_and_update() {
     for (who, bad) in
         [(&admin, "not-an-address"), (&alice, "alice@exa mple.com"), (&alice, "alice@\u{200b}example.com")]
     {
-        let message = bad_request(call(who, Method::PUT, &path, Some(json!({ "email": bad }))).await).await;
+        let message = bad_request(who.api(Method::PUT, &path, Some(json!({ "email": bad }))).await).await;
         assert!(message.starts_with("email must be empty or an address like name@example.com"), "{bad:?}: {message}");
     }
-    let stored: Value = expect_status(call(&admin, Method::GET, &path, None).await, 200).await.json().await.unwrap();
+    let stored: Value = expect_status(admin.api(Method::GET, &path, None).await, 200).await.json().await.unwrap();
     assert_eq!(stored["email"], "alice@example.com", "a refused e-mail was stored");
 
     let good = json!({ "email": "alice.b@mail.example.org", "realname": "Alice B" });
-    expect_status(call(&alice, Method::PUT, &path, Some(good)).await, 200).await;
-    let stored: Value = expect_status(call(&admin, Method::GET, &path, None).await, 200).await.json().await.unwrap();
+    expect_status(alice.api(Method::PUT, &path, Some(good)).await, 200).await;
+    let stored: Value = expect_status(admin.api(Method::GET, &path, None).await, 200).await.json().await.unwrap();
     assert_eq!(
         (stored["email"].as_str(), stored["realname"].as_str()),
         (Some("alice.b@mail.example.org"), Some("Alice B"))
     );
     // An empty address removes it.
-    expect_status(call(&admin, Method::PUT, &path, Some(json!({ "email": "" }))).await, 200).await;
-    let stored: Value = expect_status(call(&admin, Method::GET, &path, None).await, 200).await.json().await.unwrap();
+    expect_status(admin.api(Method::PUT, &path, Some(json!({ "email": "" }))).await, 200).await;
+    let stored: Value = expect_status(admin.api(Method::GET, &path, None).await, 200).await.json().await.unwrap();
     assert_eq!(stored["email"], "");
 }

@@ -11,14 +11,6 @@ use serde_json::{json, Value};
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 const PASSWORD: &str = "User-Pass-123";
 
-async fn call(c: &OciClient, method: Method, path: &str, body: Option<Value>) -> Response {
-    let mut req = c.request(method, &format!("/api/v2.0/{path}"));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.expect("request failed at the transport level")
-}
-
 fn location_id(resp: &Response) -> i64 {
     let location = header(resp, "Location").expect("201 without Location");
     location.rsplit('/').next().unwrap().parse().expect("Location ends in an id")
@@ -26,14 +18,14 @@ fn location_id(resp: &Response) -> i64 {
 
 async fn create_project(c: &OciClient, name: &str) -> i64 {
     let body = json!({ "project_name": name, "metadata": { "public": "false" } });
-    location_id(&expect_status(call(c, Method::POST, "projects", Some(body)).await, 201).await)
+    location_id(&expect_status(c.api(Method::POST, "projects", Some(body)).await, 201).await)
 }
 
 /// Entries are written in batches: polls `path` until `want` holds.
 async fn entries_until(c: &OciClient, path: &str, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let mut last = Vec::new();
     for _ in 0..50 {
-        let resp = expect_status(call(c, Method::GET, path, None).await, 200).await;
+        let resp = expect_status(c.api(Method::GET, path, None).await, 200).await;
         last = resp.json().await.unwrap();
         if want(&last) {
             return last;
@@ -51,18 +43,18 @@ fn has(entries: &[Value], user: &str, kind: &str, op: &str) -> bool {
 async fn a_recreated_project_starts_with_an_empty_log() {
     let (berth, admin) = start_registry(BIN);
     let bob_body = json!({ "username": "bob", "email": "bob@example.com", "realname": "Bob", "password": PASSWORD });
-    let bob_id = location_id(&expect_status(call(&admin, Method::POST, "users", Some(bob_body)).await, 201).await);
+    let bob_id = location_id(&expect_status(admin.api(Method::POST, "users", Some(bob_body)).await, 201).await);
     let bob = OciClient::with_credentials(&berth.url, Some(("bob", PASSWORD)));
 
     // The first `team`: the admin's, with bob as a member for a while.
     let old_id = create_project(&admin, "team").await;
     let member = json!({ "role_id": 2, "member_user": { "user_id": bob_id } });
-    expect_status(call(&admin, Method::POST, "projects/team/members", Some(member)).await, 201).await;
+    expect_status(admin.api(Method::POST, "projects/team/members", Some(member)).await, 201).await;
     let public = json!({ "metadata": { "public": "true" } });
-    expect_status(call(&admin, Method::PUT, "projects/team", Some(public)).await, 200).await;
+    expect_status(admin.api(Method::PUT, "projects/team", Some(public)).await, 200).await;
     let old_log = entries_until(&admin, "projects/team/logs?page_size=100", |e| e.len() >= 3).await;
     assert!(old_log.iter().all(|e| e["project_id"] == old_id), "{old_log:#?}");
-    expect_status(call(&admin, Method::DELETE, "projects/team", None).await, 200).await;
+    expect_status(admin.api(Method::DELETE, "projects/team", None).await, 200).await;
 
     // The second `team`: bob's own, with a push.
     let new_id = create_project(&bob, "team").await;
@@ -90,6 +82,6 @@ async fn a_recreated_project_starts_with_an_empty_log() {
         "newest first"
     );
     assert!(old.iter().all(|e| e["username"] == "admin"), "{old:#?}");
-    let bobs_old_view = call(&bob, Method::GET, "audit-logs", None).await;
+    let bobs_old_view = bob.api(Method::GET, "audit-logs", None).await;
     expect_error(bobs_old_view, &[403], &["FORBIDDEN"]).await;
 }

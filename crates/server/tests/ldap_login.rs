@@ -10,20 +10,6 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 
-fn ldap_settings(slapd: &Slapd) -> Value {
-    json!({
-        "ldap_url": slapd.url,
-        "ldap_base_dn": format!("ou=people,{}", slapd.base_dn),
-        "ldap_search_dn": slapd.admin_dn,
-        "ldap_search_password": slapd.admin_password,
-        "ldap_uid": "uid",
-        "ldap_filter": "(objectClass=inetOrgPerson)",
-        "ldap_scope": 2,
-        "ldap_group_base_dn": format!("ou=groups,{}", slapd.base_dn),
-        "ldap_group_admin_dn": slapd.group_dn("berth-admins"),
-    })
-}
-
 async fn send(client: &OciClient, method: Method, path: &str, body: Value) -> reqwest::Response {
     client.request(method, path).json(&body).send().await.unwrap()
 }
@@ -42,15 +28,15 @@ async fn directory_users_sign_in_and_admin_group_members_become_admins() {
     let (berth, admin) = start_registry(BIN);
 
     // The connection test reports a refused search bind without saving anything.
-    let mut wrong = ldap_settings(&slapd);
+    let mut wrong = slapd.berth_settings();
     wrong["ldap_search_password"] = json!("not-it");
     let refused = expect_status(send(&admin, Method::POST, "/api/v2.0/ldap/ping", wrong).await, 400).await;
     let message = refused.text().await.unwrap();
     assert!(message.contains("bind"), "{message}");
-    let ok = send(&admin, Method::POST, "/api/v2.0/ldap/ping", ldap_settings(&slapd)).await;
+    let ok = send(&admin, Method::POST, "/api/v2.0/ldap/ping", slapd.berth_settings()).await;
     assert_eq!(expect_status(ok, 200).await.json::<Value>().await.unwrap()["success"], true);
 
-    let mut settings = ldap_settings(&slapd);
+    let mut settings = slapd.berth_settings();
     settings["auth_mode"] = json!("ldap_auth");
     expect_status(send(&admin, Method::PUT, "/api/v2.0/configurations", settings).await, 200).await;
 
@@ -83,7 +69,7 @@ async fn docker_logs_in_with_a_directory_password_and_pushes_to_its_project() {
     let slapd = Slapd::start().expect("slapd starts");
     slapd.add_user("carol", "Carol-Secret-1").unwrap();
     let (berth, admin) = start_registry(BIN);
-    let mut settings = ldap_settings(&slapd);
+    let mut settings = slapd.berth_settings();
     settings["auth_mode"] = json!("ldap_auth");
     expect_status(send(&admin, Method::PUT, "/api/v2.0/configurations", settings).await, 200).await;
 

@@ -15,18 +15,6 @@ use tokio::io::AsyncReadExt;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 
-fn ldap_settings(slapd: &Slapd) -> Value {
-    json!({
-        "ldap_url": slapd.url,
-        "ldap_base_dn": format!("ou=people,{}", slapd.base_dn),
-        "ldap_search_dn": slapd.admin_dn,
-        "ldap_search_password": slapd.admin_password,
-        "ldap_uid": "uid",
-        "ldap_filter": "(objectClass=inetOrgPerson)",
-        "ldap_scope": 2,
-    })
-}
-
 async fn send(client: &OciClient, method: Method, path: &str, body: Value) -> Response {
     client.request(method, &format!("/api/v2.0/{path}")).json(&body).send().await.unwrap()
 }
@@ -82,7 +70,7 @@ async fn the_stored_search_password_never_goes_where_a_request_points() {
     let slapd = Slapd::start().expect("slapd starts");
     let (_berth, admin) = start_registry(BIN);
     // Stored: the real directory, with its random (distinctive) password.
-    expect_status(send(&admin, Method::PUT, "configurations", ldap_settings(&slapd)).await, 200).await;
+    expect_status(send(&admin, Method::PUT, "configurations", slapd.berth_settings()).await, 200).await;
     let stored = &slapd.admin_password;
     expect_status(send(&admin, Method::POST, "ldap/ping", json!({})).await, 200).await;
 
@@ -183,7 +171,7 @@ async fn directory_uids_are_held_to_the_username_rules() {
         slapd.add_user_with_uid(key, uid, "Their-Secret-1").unwrap();
     }
     let (berth, admin) = start_registry(BIN);
-    let mut settings = ldap_settings(&slapd);
+    let mut settings = slapd.berth_settings();
     settings["auth_mode"] = json!("ldap_auth");
     expect_status(send(&admin, Method::PUT, "configurations", settings).await, 200).await;
 

@@ -13,18 +13,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_berth");
 /// Meets the password rules (8+ characters, upper, lower, digit).
 const PASSWORD: &str = "User-Pass-123";
 
-/// A request to `/api/v2.0/<path>` as `c`, with an optional JSON body.
-async fn call(c: &OciClient, method: Method, path: &str, body: Option<Value>) -> Response {
-    let mut req = c.request(method, &format!("/api/v2.0/{path}"));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().await.expect("request failed at the transport level")
-}
-
 /// `GET /api/v2.0/<path>`, asserting 200, as JSON.
 async fn ok_json(c: &OciClient, path: &str) -> Value {
-    expect_status(call(c, Method::GET, path, None).await, 200).await.json().await.expect("JSON body")
+    expect_status(c.api(Method::GET, path, None).await, 200).await.json().await.expect("JSON body")
 }
 
 /// Asserts a Harbor error body with `status` and `code`; returns its message.
@@ -46,7 +37,7 @@ fn user_body(name: &str, email: &str, password: &str) -> Value {
 /// Creates a local user as the admin; returns its id and a client signed in as it.
 async fn add_user(berth: &Berth, admin: &OciClient, name: &str) -> (i64, OciClient) {
     let body = user_body(name, &format!("{name}@example.com"), PASSWORD);
-    let resp = expect_status(call(admin, Method::POST, "users", Some(body)).await, 201).await;
+    let resp = expect_status(admin.api(Method::POST, "users", Some(body)).await, 201).await;
     let id = location_id(&resp, "/api/v2.0/users/");
     (id, OciClient::with_credentials(&berth.url, Some((name, PASSWORD))))
 }
@@ -54,7 +45,7 @@ async fn add_user(berth: &Berth, admin: &OciClient, name: &str) -> (i64, OciClie
 /// Creates a project as `c` (asserting 201) and returns its id.
 async fn add_project(c: &OciClient, name: &str, public: bool) -> i64 {
     let body = json!({ "project_name": name, "metadata": { "public": public.to_string() } });
-    let resp = expect_status(call(c, Method::POST, "projects", Some(body)).await, 201).await;
+    let resp = expect_status(c.api(Method::POST, "projects", Some(body)).await, 201).await;
     location_id(&resp, "/api/v2.0/projects/")
 }
 
@@ -98,7 +89,7 @@ fn harbor_time(offset: i64) -> String {
 async fn user_lifecycle_from_creation_to_deletion() {
     let (berth, admin) = start_registry(BIN);
     let body = user_body("alice", "alice@example.com", PASSWORD);
-    let resp = expect_status(call(&admin, Method::POST, "users", Some(body)).await, 201).await;
+    let resp = expect_status(admin.api(Method::POST, "users", Some(body)).await, 201).await;
     let id = location_id(&resp, "/api/v2.0/users/");
 
     let user = ok_json(&admin, &format!("users/{id}")).await;
@@ -114,28 +105,28 @@ async fn user_lifecycle_from_creation_to_deletion() {
     let me = ok_json(&alice, "users/current").await;
     assert_eq!((me["user_id"].as_i64(), me["username"].as_str()), (Some(id), Some("alice")));
     let admin_id = ok_json(&admin, "users/current").await["user_id"].as_i64().unwrap();
-    error_message(call(&alice, Method::GET, "users", None).await, 403, "FORBIDDEN").await;
-    error_message(call(&alice, Method::GET, &format!("users/{admin_id}"), None).await, 403, "FORBIDDEN").await;
+    error_message(alice.api(Method::GET, "users", None).await, 403, "FORBIDDEN").await;
+    error_message(alice.api(Method::GET, &format!("users/{admin_id}"), None).await, 403, "FORBIDDEN").await;
 
     // Changing one's own password needs the old one, and the new one must be strong.
     let path = format!("users/{id}/password");
     let new = "Changed-Pass-456";
     let wrong_old = json!({ "old_password": "Not-The-Pass-1", "new_password": new });
-    error_message(call(&alice, Method::PUT, &path, Some(wrong_old)).await, 403, "FORBIDDEN").await;
+    error_message(alice.api(Method::PUT, &path, Some(wrong_old)).await, 403, "FORBIDDEN").await;
     let no_old = json!({ "new_password": new });
-    error_message(call(&alice, Method::PUT, &path, Some(no_old)).await, 400, "BAD_REQUEST").await;
+    error_message(alice.api(Method::PUT, &path, Some(no_old)).await, 400, "BAD_REQUEST").await;
     let weak = json!({ "old_password": PASSWORD, "new_password": "short" });
-    let message = error_message(call(&alice, Method::PUT, &path, Some(weak)).await, 400, "BAD_REQUEST").await;
+    let message = error_message(alice.api(Method::PUT, &path, Some(weak)).await, 400, "BAD_REQUEST").await;
     assert!(message.contains("at least 8 characters"), "weak-password message names no rule: {message}");
     let good = json!({ "old_password": PASSWORD, "new_password": new });
-    expect_status(call(&alice, Method::PUT, &path, Some(good)).await, 200).await;
-    error_message(call(&alice, Method::GET, "users/current", None).await, 401, "UNAUTHORIZED").await;
+    expect_status(alice.api(Method::PUT, &path, Some(good)).await, 200).await;
+    error_message(alice.api(Method::GET, "users/current", None).await, 401, "UNAUTHORIZED").await;
     let alice = OciClient::with_credentials(&berth.url, Some(("alice", new)));
     assert_eq!(ok_json(&alice, "users/current").await["username"], "alice");
 
     // Granted sysadmin, alice may list every account.
     let grant = json!({ "sysadmin_flag": true });
-    expect_status(call(&admin, Method::PUT, &format!("users/{id}/sysadmin"), Some(grant)).await, 200).await;
+    expect_status(admin.api(Method::PUT, &format!("users/{id}/sysadmin"), Some(grant)).await, 200).await;
     let users = ok_json(&alice, "users").await;
     let mut names: Vec<&str> = users.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     names.sort();
@@ -143,17 +134,17 @@ async fn user_lifecycle_from_creation_to_deletion() {
     assert_eq!(ok_json(&admin, &format!("users/{id}")).await["sysadmin_flag"], true);
 
     let disable = json!({ "disabled": true });
-    expect_status(call(&admin, Method::PUT, &format!("users/{id}/disabled"), Some(disable)).await, 200).await;
-    error_message(call(&alice, Method::GET, "users/current", None).await, 401, "UNAUTHORIZED").await;
+    expect_status(admin.api(Method::PUT, &format!("users/{id}/disabled"), Some(disable)).await, 200).await;
+    error_message(alice.api(Method::GET, "users/current", None).await, 401, "UNAUTHORIZED").await;
 
-    expect_status(call(&admin, Method::DELETE, &format!("users/{id}"), None).await, 200).await;
-    error_message(call(&admin, Method::GET, &format!("users/{id}"), None).await, 404, "NOT_FOUND").await;
+    expect_status(admin.api(Method::DELETE, &format!("users/{id}"), None).await, 200).await;
+    error_message(admin.api(Method::GET, &format!("users/{id}"), None).await, 404, "NOT_FOUND").await;
 }
 
 #[tokio::test]
 async fn user_creation_refuses_duplicates_weak_passwords_and_bad_input() {
     let (berth, admin) = start_registry(BIN);
-    let post = |body: Value| call(&admin, Method::POST, "users", Some(body));
+    let post = |body: Value| admin.api(Method::POST, "users", Some(body));
     expect_status(post(user_body("alice", "alice@example.com", PASSWORD)).await, 201).await;
 
     // Usernames and emails are unique regardless of case.
@@ -177,10 +168,10 @@ async fn user_creation_refuses_duplicates_weak_passwords_and_bad_input() {
 
     let anonymous = OciClient::anonymous(&berth.url);
     let body = user_body("frank", "frank@example.com", PASSWORD);
-    error_message(call(&anonymous, Method::POST, "users", Some(body)).await, 401, "UNAUTHORIZED").await;
+    error_message(anonymous.api(Method::POST, "users", Some(body)).await, 401, "UNAUTHORIZED").await;
 
     // None of the refused requests created an account.
-    let resp = expect_status(call(&admin, Method::GET, "users", None).await, 200).await;
+    let resp = expect_status(admin.api(Method::GET, "users", None).await, 200).await;
     assert_eq!(header(&resp, "X-Total-Count").as_deref(), Some("2"));
 
     // Unknown fields are refused rather than silently dropped (a typo such as
@@ -212,8 +203,8 @@ async fn projects_creation_visibility_and_deletion() {
     assert_eq!((members[0]["entity_name"].as_str(), members[0]["role_id"].as_i64()), (Some("bob"), Some(1)));
     assert_eq!(members[0]["role_name"], "projectAdmin");
 
-    assert_eq!(status(&call(&admin, Method::HEAD, "projects?project_name=bobs", None).await), 200);
-    assert_eq!(status(&call(&admin, Method::HEAD, "projects?project_name=nope", None).await), 404);
+    assert_eq!(status(&admin.api(Method::HEAD, "projects?project_name=bobs", None).await), 200);
+    assert_eq!(status(&admin.api(Method::HEAD, "projects?project_name=nope", None).await), 404);
 
     add_project(&admin, "pub1", true).await;
     add_project(&admin, "priv1", false).await;
@@ -225,33 +216,33 @@ async fn projects_creation_visibility_and_deletion() {
     let long = "a".repeat(300);
     for bad in ["Upper", "a/b", "-x", "x-", "", long.as_str()] {
         let body = json!({ "project_name": bad });
-        error_message(call(&admin, Method::POST, "projects", Some(body)).await, 400, "BAD_REQUEST").await;
+        error_message(admin.api(Method::POST, "projects", Some(body)).await, 400, "BAD_REQUEST").await;
     }
     let dup = json!({ "project_name": "bobs" });
-    error_message(call(&carol, Method::POST, "projects", Some(dup)).await, 409, "CONFLICT").await;
+    error_message(carol.api(Method::POST, "projects", Some(dup)).await, 409, "CONFLICT").await;
 
     // Flipping `public` shows the project to everyone.
     let public = json!({ "metadata": { "public": "true" } });
-    expect_status(call(&bob, Method::PUT, "projects/bobs", Some(public)).await, 200).await;
+    expect_status(bob.api(Method::PUT, "projects/bobs", Some(public)).await, 200).await;
     assert_eq!(project_names(&anonymous).await, ["bobs", "library", "pub1"]);
     assert_eq!(ok_json(&bob, "projects/bobs").await["metadata"]["public"], "true");
 
     // A project holding a repository cannot be deleted.
     admin.push_image("priv1/app", "v1").await;
-    let resp = call(&admin, Method::DELETE, "projects/priv1", None).await;
+    let resp = admin.api(Method::DELETE, "projects/priv1", None).await;
     let message = error_message(resp, 412, "PRECONDITION").await;
     assert!(message.contains("repositories"), "412 without a reason: {message}");
     assert_eq!(ok_json(&admin, "projects/priv1").await["repo_count"], 1);
 
-    expect_status(call(&admin, Method::DELETE, "projects/pub1", None).await, 200).await;
-    error_message(call(&admin, Method::GET, "projects/pub1", None).await, 404, "NOT_FOUND").await;
-    assert_eq!(status(&call(&admin, Method::HEAD, "projects?project_name=pub1", None).await), 404);
+    expect_status(admin.api(Method::DELETE, "projects/pub1", None).await, 200).await;
+    error_message(admin.api(Method::GET, "projects/pub1", None).await, 404, "NOT_FOUND").await;
+    assert_eq!(status(&admin.api(Method::HEAD, "projects?project_name=pub1", None).await), 404);
 
     // What anonymous callers can list they can also read (as on Harbor, and as
     // anonymous pulls from public projects on /v2/).
     assert_eq!(ok_json(&anonymous, "projects/library").await["name"], "library");
     assert_eq!(ok_json(&anonymous, "projects/bobs").await["metadata"]["public"], "true");
-    error_message(call(&anonymous, Method::GET, "projects/priv1", None).await, 401, "UNAUTHORIZED").await;
+    error_message(anonymous.api(Method::GET, "projects/priv1", None).await, 401, "UNAUTHORIZED").await;
 }
 
 #[tokio::test]
@@ -261,7 +252,7 @@ async fn project_listing_is_paginated() {
         add_project(&admin, &format!("page-{i:02}"), false).await;
     }
     let total = 13; // and `library`
-    let resp = expect_status(call(&admin, Method::GET, "projects?page=2&page_size=5", None).await, 200).await;
+    let resp = expect_status(admin.api(Method::GET, "projects?page=2&page_size=5", None).await, 200).await;
     assert_eq!(header(&resp, "X-Total-Count"), Some(total.to_string()));
     let link = header(&resp, "Link").expect("Link header");
     assert!(link.contains("rel=\"next\"") && link.contains("rel=\"prev\""), "Link: {link}");
@@ -279,10 +270,10 @@ async fn project_listing_is_paginated() {
     seen.dedup();
     assert_eq!(seen.len(), total);
 
-    let last = expect_status(call(&admin, Method::GET, "projects?page=3&page_size=5", None).await, 200).await;
+    let last = expect_status(admin.api(Method::GET, "projects?page=3&page_size=5", None).await, 200).await;
     assert!(!header(&last, "Link").unwrap_or_default().contains("rel=\"next\""), "last page links onwards");
     for bad in ["page_size=101", "page=0", "page_size=0", "page=two"] {
-        error_message(call(&admin, Method::GET, &format!("projects?{bad}"), None).await, 400, "BAD_REQUEST").await;
+        error_message(admin.api(Method::GET, &format!("projects?{bad}"), None).await, 400, "BAD_REQUEST").await;
     }
 }
 
@@ -295,39 +286,38 @@ async fn project_members_and_roles() {
     add_project(&owner, "team", false).await;
 
     let add = |name: &str, role: i64| json!({ "role_id": role, "member_user": { "username": name } });
-    let resp =
-        expect_status(call(&owner, Method::POST, "projects/team/members", Some(add("guest", 3))).await, 201).await;
+    let resp = expect_status(owner.api(Method::POST, "projects/team/members", Some(add("guest", 3))).await, 201).await;
     let mid = location_id(&resp, "/api/v2.0/projects/team/members/");
     let member = ok_json(&owner, &format!("projects/team/members/{mid}")).await;
     assert_eq!(member["entity_id"], json!(guest_id));
     assert_eq!((member["entity_name"].as_str(), member["role_name"].as_str()), (Some("guest"), Some("guest")));
 
-    let post = |body: Value| call(&owner, Method::POST, "projects/team/members", Some(body));
+    let post = |body: Value| owner.api(Method::POST, "projects/team/members", Some(body));
     error_message(post(add("guest", 3)).await, 409, "CONFLICT").await;
     error_message(post(add("nobody", 3)).await, 404, "NOT_FOUND").await;
     error_message(post(add("third", 9)).await, 400, "BAD_REQUEST").await;
 
     // A guest reads the project but manages nothing and cannot push.
     assert_eq!(ok_json(&guest, "projects/team").await["current_user_role_id"], 3);
-    let resp = call(&guest, Method::POST, "projects/team/members", Some(add("third", 3))).await;
+    let resp = guest.api(Method::POST, "projects/team/members", Some(add("third", 3))).await;
     error_message(resp, 403, "FORBIDDEN").await;
     let public = json!({ "metadata": { "public": "true" } });
-    error_message(call(&guest, Method::PUT, "projects/team", Some(public)).await, 403, "FORBIDDEN").await;
+    error_message(guest.api(Method::PUT, "projects/team", Some(public)).await, 403, "FORBIDDEN").await;
     expect_error(guest.start_upload("team/app").await, &[403], &["DENIED"]).await;
 
     // Promoted to developer, the same user may push.
     let member_path = format!("projects/team/members/{mid}");
-    expect_status(call(&owner, Method::PUT, &member_path, Some(json!({ "role_id": 2 }))).await, 200).await;
+    expect_status(owner.api(Method::PUT, &member_path, Some(json!({ "role_id": 2 }))).await, 200).await;
     assert_eq!(ok_json(&owner, &member_path).await["role_name"], "developer");
     assert_eq!(ok_json(&guest, "projects/team").await["current_user_role_id"], 2);
     guest.push_image("team/app", "v1").await;
 
-    expect_status(call(&owner, Method::DELETE, &member_path, None).await, 200).await;
+    expect_status(owner.api(Method::DELETE, &member_path, None).await, 200).await;
     let names = ok_json(&owner, "projects/team/members").await;
     assert!(names.as_array().unwrap().iter().all(|m| m["entity_name"] != "guest"), "{names}");
     // A signed-in non-member is told a private project does not exist
     // (404, as Harbor does), so its name does not leak.
-    error_message(call(&guest, Method::GET, "projects/team", None).await, 404, "NOT_FOUND").await;
+    error_message(guest.api(Method::GET, "projects/team", None).await, 404, "NOT_FOUND").await;
     assert!(!project_names(&guest).await.contains(&"team".to_owned()));
 }
 
@@ -338,7 +328,7 @@ async fn audit_log_records_and_searches_management_and_registry_events() {
     add_project(&admin, "audited", false).await;
     add_project(&admin, "other", false).await;
     let member = json!({ "role_id": 2, "member_user": { "username": "dave" } });
-    expect_status(call(&admin, Method::POST, "projects/audited/members", Some(member)).await, 201).await;
+    expect_status(admin.api(Method::POST, "projects/audited/members", Some(member)).await, 201).await;
     admin.push_image("audited/app", "v1").await;
     admin.push_image("other/app", "v1").await;
 
@@ -361,7 +351,7 @@ async fn audit_log_records_and_searches_management_and_registry_events() {
     let past = "op_time=[2001-01-01 00:00:00~2001-01-02 00:00:00]";
     assert_eq!(search(&admin, "audit-logs", past).await, (vec![], 0));
 
-    let resp = expect_status(call(&admin, Method::GET, "audit-logs?page=1&page_size=2", None).await, 200).await;
+    let resp = expect_status(admin.api(Method::GET, "audit-logs?page=1&page_size=2", None).await, 200).await;
     let count: u64 = header(&resp, "X-Total-Count").expect("X-Total-Count").parse().unwrap();
     assert!(count >= 6, "expected every event counted, got {count}");
     assert!(header(&resp, "Link").expect("Link").contains("rel=\"next\""));
@@ -372,7 +362,7 @@ async fn audit_log_records_and_searches_management_and_registry_events() {
     assert!(logs.iter().any(|e| e["resource_type"] == "member"), "{logs:#?}");
     assert!(logs.iter().all(|e| e["project"] == "audited"), "other projects' entries leak: {logs:#?}");
 
-    error_message(call(&dave, Method::GET, "audit-logs", None).await, 403, "FORBIDDEN").await;
+    error_message(dave.api(Method::GET, "audit-logs", None).await, 403, "FORBIDDEN").await;
     for sneaky in ["username=x' OR '1'='1", "username=admin'--", "resource=\"; DROP TABLE audit_log; --"] {
         assert_eq!(search(&admin, "audit-logs", sneaky).await, (vec![], 0), "q={sneaky}");
     }
@@ -387,44 +377,43 @@ async fn audit_log_records_and_searches_management_and_registry_events() {
 async fn system_endpoints_and_configurations() {
     let (berth, admin) = start_registry(BIN);
     let anonymous = OciClient::anonymous(&berth.url);
-    let ping = expect_status(call(&anonymous, Method::GET, "ping", None).await, 200).await;
+    let ping = expect_status(anonymous.api(Method::GET, "ping", None).await, 200).await;
     assert_eq!(ping.text().await.unwrap(), "Pong");
     assert_eq!(ok_json(&anonymous, "health").await["status"], "healthy");
     assert_eq!(ok_json(&anonymous, "systeminfo").await["auth_mode"], "db_auth");
 
-    let config = expect_status(call(&admin, Method::GET, "configurations", None).await, 200).await;
+    let config = expect_status(admin.api(Method::GET, "configurations", None).await, 200).await;
     let text = config.text().await.unwrap();
     let config: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(config["token_expiration"]["value"], 30, "{config}");
     assert!(!text.contains("ldap_search_password"), "{text}");
     let secret = json!({ "ldap_search_password": "Hidden-Secret-9" });
-    expect_status(call(&admin, Method::PUT, "configurations", Some(secret)).await, 200).await;
-    let text = expect_status(call(&admin, Method::GET, "configurations", None).await, 200).await.text().await.unwrap();
+    expect_status(admin.api(Method::PUT, "configurations", Some(secret)).await, 200).await;
+    let text = expect_status(admin.api(Method::GET, "configurations", None).await, 200).await.text().await.unwrap();
     assert!(!text.contains("ldap_search_password") && !text.contains("Hidden-Secret-9"), "{text}");
 
     let five = json!({ "token_expiration": 5 });
-    expect_status(call(&admin, Method::PUT, "configurations", Some(five)).await, 200).await;
+    expect_status(admin.api(Method::PUT, "configurations", Some(five)).await, 200).await;
     assert_eq!(ok_json(&admin, "configurations").await["token_expiration"]["value"], 5);
     let token = admin.request(Method::GET, "/service/token?service=berth-registry&scope=repository:library/app:pull");
     let token: Value = expect_status(token.send().await.unwrap(), 200).await.json().await.unwrap();
     assert_eq!(token["expires_in"], 300, "{token}");
 
     let unknown = json!({ "no_such_key": 1 });
-    error_message(call(&admin, Method::PUT, "configurations", Some(unknown)).await, 400, "BAD_REQUEST").await;
+    error_message(admin.api(Method::PUT, "configurations", Some(unknown)).await, 400, "BAD_REQUEST").await;
     let wrong_type = json!({ "token_expiration": "soon" });
-    error_message(call(&admin, Method::PUT, "configurations", Some(wrong_type)).await, 400, "BAD_REQUEST").await;
+    error_message(admin.api(Method::PUT, "configurations", Some(wrong_type)).await, 400, "BAD_REQUEST").await;
 
     let (_, erin) = add_user(&berth, &admin, "erin").await;
     let ldap = json!({ "auth_mode": "ldap_auth" });
-    let message =
-        error_message(call(&admin, Method::PUT, "configurations", Some(ldap)).await, 412, "PRECONDITION").await;
+    let message = error_message(admin.api(Method::PUT, "configurations", Some(ldap)).await, 412, "PRECONDITION").await;
     assert!(message.contains("user other than admin"), "412 without the reason: {message}");
     assert_eq!(ok_json(&anonymous, "systeminfo").await["auth_mode"], "db_auth");
 
-    error_message(call(&erin, Method::GET, "configurations", None).await, 403, "FORBIDDEN").await;
+    error_message(erin.api(Method::GET, "configurations", None).await, 403, "FORBIDDEN").await;
     let change = json!({ "token_expiration": 60 });
-    error_message(call(&erin, Method::PUT, "configurations", Some(change)).await, 403, "FORBIDDEN").await;
-    error_message(call(&anonymous, Method::GET, "configurations", None).await, 401, "UNAUTHORIZED").await;
+    error_message(erin.api(Method::PUT, "configurations", Some(change)).await, 403, "FORBIDDEN").await;
+    error_message(anonymous.api(Method::GET, "configurations", None).await, 401, "UNAUTHORIZED").await;
     assert_eq!(ok_json(&admin, "configurations").await["token_expiration"]["value"], 5);
 }
 
@@ -433,8 +422,8 @@ async fn garbage_paths_and_authorization_headers_get_clean_errors() {
     let (berth, admin) = start_registry(BIN);
     let anonymous = OciClient::anonymous(&berth.url);
     for path in ["no/such/endpoint", "users/1/nothing", "projectz"] {
-        error_message(call(&admin, Method::GET, path, None).await, 404, "NOT_FOUND").await;
-        error_message(call(&anonymous, Method::GET, path, None).await, 404, "NOT_FOUND").await;
+        error_message(admin.api(Method::GET, path, None).await, 404, "NOT_FOUND").await;
+        error_message(anonymous.api(Method::GET, path, None).await, 404, "NOT_FOUND").await;
     }
 
     let oversized = format!("Basic {}", "QUFB".repeat(4096));
@@ -453,7 +442,7 @@ async fn garbage_paths_and_authorization_headers_get_clean_errors() {
         assert!(message.contains("Authorization"), "unhelpful message: {message}");
     }
 
-    let ping = expect_status(call(&anonymous, Method::GET, "ping", None).await, 200).await;
+    let ping = expect_status(anonymous.api(Method::GET, "ping", None).await, 200).await;
     assert_eq!(ping.text().await.unwrap(), "Pong");
     assert_eq!(ok_json(&admin, "users/current").await["username"], "admin");
 }

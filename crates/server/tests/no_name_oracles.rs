@@ -19,18 +19,6 @@ async fn answer(resp: Response, input: &str) -> (u16, String) {
     (status, body)
 }
 
-fn fill(path: &str, project: &str) -> String {
-    [
-        ("{project_name_or_id}", project),
-        ("{mid}", "1"),
-        ("{repository_name}", "app"),
-        ("{reference}", "v1"),
-        ("{tag_name}", "v1"),
-    ]
-    .iter()
-    .fold(path.to_owned(), |p, (param, value)| p.replace(param, value))
-}
-
 /// A private project `secret` with content, a member and a robot; its id and the robot's.
 async fn private_project(admin: &OciClient) -> (i64, i64) {
     admin.create_project("secret", false).await;
@@ -62,7 +50,7 @@ async fn management_routes_answer_private_projects_as_missing_ones() {
         for (who, client) in &callers {
             for (hidden, missing) in &pairs {
                 let ask = |input: &str| {
-                    let path = format!("/api/v2.0{}", fill(endpoint.path, input));
+                    let path = format!("/api/v2.0{}", fill_route(endpoint.path, input));
                     client
                         .request(method.clone(), &path)
                         .json(&json!({ "role_id": 1, "member_user": { "username": "outsider" } }))

@@ -13,18 +13,9 @@ use berth_meta::{sqlite::SqliteMeta, SettingsMeta, SigningKeyRecord};
 use berth_testkit::oci_http::*;
 use berth_testkit::{Berth, Slapd};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
-
-fn ldap_settings(slapd: &Slapd) -> Value {
-    json!({
-        "ldap_url": slapd.url,
-        "ldap_base_dn": slapd.base_dn,
-        "ldap_search_dn": slapd.admin_dn,
-        "ldap_search_password": slapd.admin_password,
-    })
-}
 
 /// `POST /ldap/ping` with the stored settings only: works only if the stored password opens.
 async fn ping_stored(admin: &OciClient) -> u16 {
@@ -61,7 +52,7 @@ async fn signing_keys_and_the_ldap_password_are_sealed_and_open_after_a_restart(
     let mode = std::fs::metadata(&key_file).expect("a secret key file on first start").permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "the secret key file must be private");
 
-    let settings = ldap_settings(&slapd);
+    let settings = slapd.berth_settings();
     expect_status(admin.request(Method::PUT, "/api/v2.0/configurations").json(&settings).send().await.unwrap(), 200)
         .await;
     assert_eq!(ping_stored(&admin).await, 200);
@@ -93,7 +84,7 @@ async fn plaintext_from_an_older_version_is_sealed_on_start() {
     let legacy = SigningKeyRecord { kid: "legacy".into(), secret: vec![7; 32], created_at: 0 };
     meta.add_signing_key(&legacy).await.unwrap();
     let plain: Vec<(String, String)> =
-        ldap_settings(&slapd).as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+        slapd.berth_settings().as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
     meta.put_settings(&plain).await.unwrap();
     meta.close().await;
 

@@ -34,21 +34,6 @@ async fn oauth_error(resp: Response, status: u16, code: &str) -> String {
     body["error_description"].as_str().expect("error_description").to_owned()
 }
 
-/// A management path with every parameter filled in.
-fn concrete(path: &str) -> String {
-    [
-        ("{project_name_or_id}", "library"),
-        ("{user_id}", "1"),
-        ("{robot_id}", "1"),
-        ("{mid}", "1"),
-        ("{repository_name}", "app"),
-        ("{reference}", "v1"),
-        ("{tag_name}", "v1"),
-    ]
-    .iter()
-    .fold(path.to_owned(), |p, (param, value)| p.replace(param, value))
-}
-
 /// A token for `credentials` (or anonymous) from `GET /service/token`.
 async fn token_of(url: &str, credentials: Option<(&str, &str)>, scope: &str) -> String {
     let client = OciClient::with_credentials(url, credentials);
@@ -87,7 +72,7 @@ async fn every_management_endpoint_refuses_registry_tokens() {
     let endpoints = berth_api_mgmt::endpoints();
     assert!(endpoints.len() > 40, "the route table shrank to {}", endpoints.len());
     for e in endpoints {
-        let path = format!("/api/v2.0{}", concrete(e.path));
+        let path = format!("/api/v2.0{}", fill_route(e.path, "library"));
         let method: Method = e.method.parse().unwrap();
         for (who, token) in &tokens {
             let req = anonymous.request(method.clone(), &path).bearer_auth(token).json(&json!({}));

@@ -29,19 +29,11 @@ impl Buildah {
     pub fn new() -> Result<Buildah> {
         let root = tempfile::Builder::new().prefix("berth-buildah-").tempdir()?;
         let mut client = Client::new("buildah", "apt-get install -y buildah");
-        let path = |p: &str| root.path().join(p).to_string_lossy().into_owned();
-        client.base_args = vec![
-            "--root".into(),
-            path("root"),
-            "--runroot".into(),
-            path("run"),
-            "--storage-driver".into(),
-            "vfs".into(),
-        ];
+        client.base_args = crate::clients::private_storage(root.path());
         // buildah refuses to run at all when REGISTRY_AUTH_FILE names a file
         // that does not exist yet, so start with an empty one.
         fs::write(root.path().join("auth.json"), br#"{"auths":{}}"#)?;
-        client.envs.push(("REGISTRY_AUTH_FILE".into(), path("auth.json")));
+        client.envs.push(("REGISTRY_AUTH_FILE".into(), root.path().join("auth.json").to_string_lossy().into_owned()));
         client.timeout = TIMEOUT;
         client.run(&["--version"])?;
         Ok(Buildah { client, root })

@@ -227,6 +227,14 @@ impl Deref for Skopeo {
     }
 }
 
+/// Global flags giving a containers/storage client (podman, buildah) its own
+/// image store under `dir`, with the vfs driver (no overlay mounts to clean
+/// up), so tests running in parallel never share one.
+pub(crate) fn private_storage(dir: &std::path::Path) -> Vec<String> {
+    let path = |p: &str| dir.join(p).to_string_lossy().into_owned();
+    vec!["--root".into(), path("root"), "--runroot".into(), path("run"), "--storage-driver".into(), "vfs".into()]
+}
+
 /// podman with its own storage in a temporary directory (vfs driver), so
 /// tests running in parallel never share an image store.
 pub struct Podman {
@@ -240,18 +248,9 @@ impl Podman {
     pub fn new() -> Result<Podman> {
         let root = tempfile::Builder::new().prefix("berth-podman-").tempdir()?;
         let mut client = Client::new("podman", "apt-get install -y podman");
-        let path = |p: &str| root.path().join(p).to_string_lossy().into_owned();
-        client.base_args = vec![
-            "--root".into(),
-            path("root"),
-            "--runroot".into(),
-            path("run"),
-            "--storage-driver".into(),
-            "vfs".into(),
-            "--events-backend".into(),
-            "none".into(),
-        ];
-        client.envs.push(("REGISTRY_AUTH_FILE".into(), path("auth.json")));
+        client.base_args = private_storage(root.path());
+        client.base_args.extend(["--events-backend".into(), "none".into()]);
+        client.envs.push(("REGISTRY_AUTH_FILE".into(), root.path().join("auth.json").to_string_lossy().into_owned()));
         client.run(&["--version"])?;
         Ok(Podman { client, root })
     }

@@ -215,6 +215,23 @@ impl Slapd {
     }
 
     /// The DN of a user uid.
+    /// Berth's LDAP settings for this server (`PUT /api/v2.0/configurations`):
+    /// people under `ou=people`, groups under `ou=groups`, the rootdn as the
+    /// search account and `berth-admins` as the admin group.
+    pub fn berth_settings(&self) -> serde_json::Value {
+        serde_json::json!({
+            "ldap_url": self.url,
+            "ldap_base_dn": format!("ou=people,{}", self.base_dn),
+            "ldap_search_dn": self.admin_dn,
+            "ldap_search_password": self.admin_password,
+            "ldap_uid": "uid",
+            "ldap_filter": "(objectClass=inetOrgPerson)",
+            "ldap_scope": 2,
+            "ldap_group_base_dn": format!("ou=groups,{}", self.base_dn),
+            "ldap_group_admin_dn": self.group_dn("berth-admins"),
+        })
+    }
+
     pub fn user_dn(&self, uid: &str) -> String {
         format!("uid={uid},ou=people,{}", self.base_dn)
     }

@@ -1,5 +1,6 @@
 //! Credential stamps and refresh tokens.
 
+use super::{robot, user};
 use crate::*;
 
 pub(super) async fn run_all(meta: &dyn Meta) {
@@ -8,36 +9,8 @@ pub(super) async fn run_all(meta: &dyn Meta) {
     account_deletion_revokes_refresh_tokens(meta).await;
 }
 
-fn new_user(name: &str) -> NewUser {
-    NewUser {
-        username: name.into(),
-        email: String::new(),
-        realname: String::new(),
-        comment: String::new(),
-        password_hash: Some("$argon2id$stub".into()),
-        source: UserSource::Local,
-        sysadmin: false,
-    }
-}
-
-fn robot(name: &str) -> RobotRecord {
-    RobotRecord {
-        id: 0,
-        name: name.into(),
-        description: String::new(),
-        secret_hash: "$argon2id$x".into(),
-        project_id: None,
-        disabled: false,
-        expires_at: -1,
-        permissions: "[]".into(),
-        credential_stamp: 0,
-        created_at: 0,
-        updated_at: 0,
-    }
-}
-
 async fn stamps_change_with_credentials(meta: &dyn Meta) {
-    let id = meta.create_user(&new_user("stamped")).await.unwrap().unwrap();
+    let id = meta.create_user(&user("stamped", "")).await.unwrap().unwrap();
     let current = || async { meta.user_by_id(id).await.unwrap().unwrap().credential_stamp };
     let first = current().await;
     assert!(meta.set_sysadmin(id, true).await.unwrap());
@@ -52,11 +25,11 @@ async fn stamps_change_with_credentials(meta: &dyn Meta) {
 
     // A re-created account gets a fresh stamp even when it gets the same id.
     assert!(meta.delete_user(id).await.unwrap());
-    let again = meta.create_user(&new_user("stamped")).await.unwrap().unwrap();
+    let again = meta.create_user(&user("stamped", "")).await.unwrap().unwrap();
     let renewed = meta.user_by_id(again).await.unwrap().unwrap().credential_stamp;
     assert!(again != id || renewed != third, "re-created account under id {again} kept stamp {renewed}");
 
-    let r = meta.create_robot(&robot("robot$stamped")).await.unwrap().unwrap();
+    let r = meta.create_robot(&robot("robot$stamped", None)).await.unwrap().unwrap();
     let robot_stamp = || async { meta.robot_by_id(r).await.unwrap().unwrap().credential_stamp };
     let before = robot_stamp().await;
     assert!(meta.set_robot_secret(r, "$argon2id$new").await.unwrap());
@@ -98,12 +71,10 @@ async fn refresh_tokens(meta: &dyn Meta) {
 }
 
 async fn account_deletion_revokes_refresh_tokens(meta: &dyn Meta) {
-    let user = meta.create_user(&new_user("refreshing")).await.unwrap().unwrap();
+    let user = meta.create_user(&user("refreshing", "")).await.unwrap().unwrap();
     let project = meta.create_project("refreshing", None, &ProjectSettings::default()).await.unwrap().unwrap();
-    let mut project_robot = robot("robot$refreshing+ci");
-    project_robot.project_id = Some(project);
-    let r = meta.create_robot(&project_robot).await.unwrap().unwrap();
-    let system_robot = meta.create_robot(&robot("robot$refreshing")).await.unwrap().unwrap();
+    let r = meta.create_robot(&robot("robot$refreshing+ci", Some(project))).await.unwrap().unwrap();
+    let system_robot = meta.create_robot(&robot("robot$refreshing", None)).await.unwrap().unwrap();
     meta.add_refresh_token(&token(11, AccountKind::User, user, i64::MAX)).await.unwrap();
     meta.add_refresh_token(&token(12, AccountKind::Robot, r, i64::MAX)).await.unwrap();
     meta.add_refresh_token(&token(13, AccountKind::Robot, system_robot, i64::MAX)).await.unwrap();

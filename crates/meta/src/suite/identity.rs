@@ -1,18 +1,7 @@
 //! Users, projects, members, settings, signing keys and audit.
 
+use super::{robot, user};
 use crate::*;
-
-fn user(name: &str, email: &str) -> NewUser {
-    NewUser {
-        username: name.into(),
-        email: email.into(),
-        realname: format!("{name} person"),
-        comment: String::new(),
-        password_hash: Some("$argon2id$stub".into()),
-        source: UserSource::Local,
-        sysadmin: false,
-    }
-}
 
 pub(super) async fn run_all(meta: &dyn Meta) {
     users(meta).await;
@@ -25,19 +14,6 @@ pub(super) async fn run_all(meta: &dyn Meta) {
 
 async fn robots(meta: &dyn Meta) {
     let project = meta.create_project("robotic", None, &ProjectSettings::default()).await.unwrap().unwrap();
-    let robot = |name: &str, project_id| RobotRecord {
-        id: 0,
-        name: name.into(),
-        description: "ci".into(),
-        secret_hash: "$argon2id$x".into(),
-        project_id,
-        disabled: false,
-        expires_at: -1,
-        permissions: "[]".into(),
-        credential_stamp: 0,
-        created_at: 0,
-        updated_at: 0,
-    };
     let sys = meta.create_robot(&robot("robot$ci", None)).await.unwrap().unwrap();
     let proj = meta.create_robot(&robot("robot$robotic+ci", Some(project))).await.unwrap().unwrap();
     assert_eq!(meta.create_robot(&robot("robot$ci", None)).await.unwrap(), None);

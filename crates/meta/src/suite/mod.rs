@@ -8,7 +8,37 @@ mod credentials;
 mod identity;
 mod manifest_refs;
 
-use crate::{ChildRef, ManifestPut, Meta, NewManifest, RegistryMeta};
+use crate::{ChildRef, ManifestPut, Meta, NewManifest, NewUser, RegistryMeta, UserSource};
+
+/// A local account to create.
+pub(super) fn user(name: &str, email: &str) -> NewUser {
+    NewUser {
+        username: name.into(),
+        email: email.into(),
+        realname: format!("{name} person"),
+        comment: String::new(),
+        password_hash: Some("$argon2id$stub".into()),
+        source: UserSource::Local,
+        sysadmin: false,
+    }
+}
+
+/// A robot to create, in `project_id` or system-wide.
+pub(super) fn robot(name: &str, project_id: Option<i64>) -> crate::RobotRecord {
+    crate::RobotRecord {
+        id: 0,
+        name: name.into(),
+        description: "ci".into(),
+        secret_hash: "$argon2id$x".into(),
+        project_id,
+        disabled: false,
+        expires_at: -1,
+        permissions: "[]".into(),
+        credential_stamp: 0,
+        created_at: 0,
+        updated_at: 0,
+    }
+}
 
 pub(super) fn repo(s: &str) -> RepoName {
     s.parse().unwrap()

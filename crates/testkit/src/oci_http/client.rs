@@ -89,6 +89,15 @@ impl OciClient {
         }
     }
 
+    /// A management request, `/api/v2.0/<path>`, with an optional JSON body.
+    pub async fn api(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self.request(method, &format!("/api/v2.0/{}", path.trim_start_matches('/')));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        self.send(req).await
+    }
+
     async fn send(&self, req: RequestBuilder) -> Response {
         req.send().await.expect("request failed at the transport level")
     }

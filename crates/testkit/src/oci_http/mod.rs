@@ -9,6 +9,7 @@ mod content;
 mod generated;
 mod jwt;
 mod raw;
+mod routes;
 
 pub use assertions::*;
 pub use client::*;
@@ -16,3 +17,4 @@ pub use content::*;
 pub use generated::*;
 pub use jwt::*;
 pub use raw::*;
+pub use routes::*;
