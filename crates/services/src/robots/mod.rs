@@ -8,9 +8,13 @@ use berth_core::{Error, Result};
 use berth_meta::{Meta, PageRequest, Paged, RobotRecord, RobotUpdate};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Access, Caller, Principal, ProjectAccess, RobotAccount, RobotPermission};
+use crate::access::{Access, Caller, RobotAccount, RobotPermission};
 use crate::audit::{Audit, AuditEvent, ProjectRef};
 use crate::{errors, unix_now};
+
+mod manager;
+
+use manager::{is_self, robot_not_found, Manager};
 
 /// Every robot's name starts with this, so it can never collide with a user.
 pub const ROBOT_PREFIX: &str = "robot$";
@@ -84,50 +88,6 @@ fn expiry(duration_days: i64) -> Result<i64> {
         -1 => Ok(-1),
         d if (1..=36_500).contains(&d) => Ok(unix_now() + d * 86_400),
         _ => Err(Error::Invalid("duration must be -1 (never expires) or 1 to 36500 days".into())),
-    }
-}
-
-fn robot_not_found(id: i64) -> Error {
-    Error::NotFound(format!("robot {id} not found"))
-}
-
-/// Whether the caller is the robot `id` itself.
-fn is_self(caller: &Caller, id: i64) -> bool {
-    matches!(&caller.principal, Principal::Robot(r) if r.id == id)
-}
-
-/// Who manages robots at a robot's level, and what they hold.
-enum Manager {
-    /// A system admin: holds everything.
-    System,
-    /// Someone the project lets manage its robots, holding this standing.
-    Project(ProjectAccess),
-}
-
-impl Manager {
-    fn project_id(&self) -> Option<i64> {
-        match self {
-            Manager::System => None,
-            Manager::Project(s) => Some(s.project_id),
-        }
-    }
-
-    /// Refuses unless the manager holds every permission in `specs`.
-    fn require_within(&self, caller: &Caller, specs: &[PermissionSpec], verb: &str) -> Result<()> {
-        let Manager::Project(standing) = self else { return Ok(()) };
-        for spec in specs {
-            let actions = spec.access.iter().map(parse_action).collect::<Result<Vec<_>>>()?;
-            if let Some((r, a)) = actions.into_iter().find(|&(r, a)| !standing.covers(&[(r, a)])) {
-                return Err(Error::Denied(format!(
-                    "'{}' cannot {verb} a robot holding {}:{}, which '{}' does not hold itself",
-                    caller.principal.name(),
-                    r.as_str(),
-                    a.as_str(),
-                    caller.principal.name()
-                )));
-            }
-        }
-        Ok(())
     }
 }
 
