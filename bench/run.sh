@@ -362,9 +362,24 @@ probe_monolithic() {
     "$(url "$r")/v2/$REPO_PROBE/blobs/uploads/?digest=$d" <"$f"
 }
 
+# anon_auth REG REPO -> the Authorization value an anonymous client pulling
+# REPO sends: nothing to distribution; an anonymous Bearer token to berth,
+# which challenges every request without credentials, as Docker Hub does.
+anon_auth() {
+  local body code
+  [[ $1 == berth ]] || return 0
+  body="$WORK/anon-token.json"
+  code=$(curl -s -m 30 -o "$body" -w '%{http_code}' \
+    "$(url berth)/service/token?service=$TOKEN_SERVICE&scope=repository:$2:pull")
+  [[ $code == 200 ]] || { problem berth "anonymous token for $2 -> HTTP $code"; return 1; }
+  printf 'Bearer %s' "$(jq -er '.token' "$body")"
+}
+
 get_blob() { # registry, repo, digest, expected size -> prints "seconds mbps"; anonymous (public project)
-  local r=$1 res code size t
-  res=$(curl -s -m 3600 -L -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
+  local r=$1 res code size t authz hdr=()
+  authz=$(anon_auth "$r" "$2") || return 1
+  [[ -n $authz ]] && hdr+=(-H "Authorization: $authz")
+  res=$(curl -s -m 3600 -L -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "${hdr[@]}" \
     "$(url "$r")/v2/$2/blobs/$3")
   read -r code size t <<<"$res"
   if [[ $code != 200 || $size != "$4" ]]; then
@@ -513,10 +528,11 @@ for r in "${REGS[@]}"; do
 done
 
 # ---------------------------------------------------------------- 4. wrk
-# Every registry is measured anonymously (berth: public library project).
+# Every registry is measured anonymously (berth: the public library project,
+# with the anonymous token every client fetches after berth's challenge).
 # Berth is then measured again with the admin's Basic credentials on every
-# request, and with one Bearer token from /service/token, so the cost of
-# authentication on the hot path shows next to the anonymous numbers.
+# request, and with one admin Bearer token from /service/token, so the cost
+# of authentication on the hot path shows next to the anonymous numbers.
 ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
 BASIC="Basic $(printf '%s:%s' "$BERTH_USER" "$BERTH_PW" | base64 -w0)"
 
@@ -533,11 +549,12 @@ berth_token() {
   jq -er '.token // .access_token' "$body" || { problem berth "token response without a token: $(head -c 300 "$body")"; return 1; }
 }
 
-# wrk_case REG METRIC PATH ACCEPT AUTH LABEL: checks one request (which also
-# warms berth's credential cache, as any client's first request would), then
-# runs wrk with CPU accounting.
+# wrk_case REG METRIC PATH ACCEPT AUTH LABEL EXTRA: checks one request (which
+# also warms berth's credential cache, as any client's first request would),
+# then runs wrk with CPU accounting. EXTRA=1 marks a run distribution gets no
+# counterpart of.
 wrk_case() {
-  local r=$1 m=$2 path=$3 accept=$4 authz=$5 label=$6 code hdr=()
+  local r=$1 m=$2 path=$3 accept=$4 authz=$5 label=$6 extra=${7:-0} code hdr=()
   [[ -n $accept ]] && hdr+=(-H "Accept: $accept")
   [[ -n $authz ]] && hdr+=(-H "Authorization: $authz")
   code=$(curl -s -m 30 -o "$WORK/check.body" -w '%{http_code}' "${hdr[@]}" "$(url "$r")$path")
@@ -554,7 +571,7 @@ wrk_case() {
     record "${m}_cpu_us" "$r" "$(calc "$LAST_CPU * 1000000 / $LAST_REQ")"
   fi
   # CPU of runs distribution does not get, kept out of the like-for-like total
-  [[ -n $authz && -n $LAST_CPU ]] && EXTRA_CPU[$r]=$(calc "${EXTRA_CPU[$r]:-0} + $LAST_CPU")
+  [[ $extra == 1 && -n $LAST_CPU ]] && EXTRA_CPU[$r]=$(calc "${EXTRA_CPU[$r]:-0} + $LAST_CPU")
   return 0
 }
 
@@ -563,17 +580,18 @@ declare -A EXTRA_CPU
 # wrk_set METRIC PATH ACCEPT TOKEN_REPO: anonymous on every registry, then
 # Basic and Bearer on berth.
 wrk_set() {
-  local m=$1 path=$2 accept=$3 repo=$4 r token
+  local m=$1 path=$2 accept=$3 repo=$4 r token anon
   for r in "${REGS[@]}"; do
     check_alive "$r" "phase 4" || continue
-    wrk_case "$r" "$m" "$path" "$accept" "" anonymous
+    anon=$(anon_auth "$r" "$repo") || { record "${m}_rps" "$r" FAIL; continue; }
+    wrk_case "$r" "$m" "$path" "$accept" "$anon" anonymous
   done
   [[ " ${REGS[*]} " == *" berth "* ]] || return 0
   check_alive berth "phase 4" || return 0
-  wrk_case berth "${m}_basic" "$path" "$accept" "$BASIC" "Basic auth"
+  wrk_case berth "${m}_basic" "$path" "$accept" "$BASIC" "Basic auth" 1
   check_alive berth "phase 4" || return 0
   if token=$(berth_token "$repo"); then
-    wrk_case berth "${m}_bearer" "$path" "$accept" "Bearer $token" "Bearer token"
+    wrk_case berth "${m}_bearer" "$path" "$accept" "Bearer $token" "Bearer token" 1
   else
     record "${m}_bearer_rps" berth FAIL
   fi

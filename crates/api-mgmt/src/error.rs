@@ -35,7 +35,18 @@ fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
         PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "PRECONDITION"),
         Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),
-        _ => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        ManifestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "BAD_REQUEST"),
+        RangeInvalid { .. } | RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "BAD_REQUEST"),
+        NameInvalid(_)
+        | TagInvalid(_)
+        | DigestInvalid(_)
+        | BlobUploadInvalid(_)
+        | SizeInvalid(_)
+        | ManifestInvalid(_)
+        | ManifestBlobUnknown(_)
+        | PaginationInvalid(_)
+        | Unsupported(_)
+        | Invalid(_) => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
     }
 }
 

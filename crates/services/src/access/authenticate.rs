@@ -55,25 +55,31 @@ impl Access {
             }
             (Some(Credentials::Bearer(token)), Surface::Registry) => {
                 let claims = self.verify_token(&token).await?;
-                caller.principal = match &claims.account {
-                    None if claims.sub.is_empty() => Principal::Anonymous,
-                    None => return Err(Error::Unauthorized("the token names no account; sign in again".into())),
-                    Some(account) => {
-                        let holder = Holder::from_token(account)
-                            .ok_or_else(|| Error::Unauthorized("the token names an unknown kind of account".into()))?;
-                        self.live(holder).await?.ok_or_else(|| {
-                            Error::Unauthorized(
-                                "the account this token was issued to has changed its credentials, \
-                                 or was disabled or deleted; sign in again"
-                                    .into(),
-                            )
-                        })?
-                    }
-                };
+                caller.principal = self.token_holder(&claims).await?;
                 caller.token_access = Some(claims.access.clone());
             }
         }
         Ok(caller)
+    }
+
+    /// The account a verified token acts for, as it is now: anonymous for
+    /// anonymous tokens, refused when the account changed its credentials.
+    async fn token_holder(&self, claims: &berth_auth::Claims) -> Result<Principal> {
+        let Some(account) = &claims.account else {
+            return match claims.sub.is_empty() {
+                true => Ok(Principal::Anonymous),
+                false => Err(Error::Unauthorized("the token names no account; sign in again".into())),
+            };
+        };
+        let holder = Holder::from_token(account)
+            .ok_or_else(|| Error::Unauthorized("the token names an unknown kind of account".into()))?;
+        self.live(holder).await?.ok_or_else(|| {
+            Error::Unauthorized(
+                "the account this token was issued to has changed its credentials, or was disabled or deleted; \
+                 sign in again"
+                    .into(),
+            )
+        })
     }
 
     /// Checks a username (or robot name) and password (or robot secret),
