@@ -401,6 +401,21 @@ async fn system_endpoints_and_configurations() {
 
     let unknown = json!({ "no_such_key": 1 });
     error_message(admin.api(Method::PUT, "configurations", Some(unknown)).await, 400, "BAD_REQUEST").await;
+    // Out of range: a token living for ever, a retention that would wrap round and purge everything.
+    for (key, value) in [
+        ("token_expiration", json!(0)),
+        ("token_expiration", json!(1_000_000_000u64)),
+        ("audit_retention_hour", json!(0)),
+        ("audit_retention_hour", json!(u64::MAX)),
+    ] {
+        let message = error_message(
+            admin.api(Method::PUT, "configurations", Some(json!({ key: value }))).await,
+            400,
+            "BAD_REQUEST",
+        )
+        .await;
+        assert!(message.contains(key), "{key}={value}: {message}");
+    }
     let wrong_type = json!({ "token_expiration": "soon" });
     error_message(admin.api(Method::PUT, "configurations", Some(wrong_type)).await, 400, "BAD_REQUEST").await;
 

@@ -125,7 +125,10 @@ impl Audit {
 
     /// Deletes entries older than `retention_hours`; returns how many.
     pub async fn purge(&self, retention_hours: u64) -> Result<u64> {
-        let before = unix_now() - (retention_hours as i64).saturating_mul(3600);
+        // Saturating: a retention beyond any date keeps everything rather than
+        // wrapping round into the future and deleting everything.
+        let retention = i64::try_from(retention_hours).unwrap_or(i64::MAX).saturating_mul(3600);
+        let before = unix_now().saturating_sub(retention);
         self.meta.purge_audit(before).await.map_err(errors::meta)
     }
 }

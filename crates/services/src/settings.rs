@@ -19,6 +19,10 @@ use crate::ttl::TtlCache;
 
 /// How long a node trusts its copy of the settings.
 const TTL: Duration = Duration::from_secs(5);
+/// The longest a registry token may live, in minutes.
+const MAX_TOKEN_MINUTES: u64 = 24 * 60;
+/// The longest audit entries may be kept, in hours.
+const MAX_RETENTION_HOURS: u64 = 10 * 366 * 24;
 /// Settings stored sealed: a copy of the database alone does not reveal them.
 const SEALED: [&str; 1] = ["ldap_search_password"];
 
@@ -219,8 +223,13 @@ impl Settings {
                 "the authentication mode can only be changed while no user other than admin exists".into(),
             ));
         }
-        if updated.token_expiration == 0 {
-            return Err(Error::Invalid("token_expiration must be at least 1 minute".into()));
+        if !(1..=MAX_TOKEN_MINUTES).contains(&updated.token_expiration) {
+            return Err(Error::Invalid(format!(
+                "token_expiration must be 1 to {MAX_TOKEN_MINUTES} minutes (one day); registry tokens are short-lived"
+            )));
+        }
+        if !(1..=MAX_RETENTION_HOURS).contains(&updated.audit_retention_hour) {
+            return Err(Error::Invalid(format!("audit_retention_hour must be 1 to {MAX_RETENTION_HOURS} (ten years)")));
         }
         ldap_change::check_update(&current, &updated, changes)?;
         let pairs: Vec<(String, String)> =
