@@ -20,6 +20,7 @@ mod history;
 mod keys;
 mod pair;
 mod proven;
+mod recent;
 mod refused;
 #[cfg(test)]
 mod tests;
@@ -33,10 +34,10 @@ pub(crate) use refused::Refused;
 use account::AttackGuard;
 use address::AddressCeiling;
 use checking::Checking;
-use history::GoodHistory;
+use history::{GoodHistory, GOOD_FOR};
 use keys::{KeyMaker, Keys};
 use pair::PairDelays;
-use proven::ProvenCredentials;
+use proven::{ProvenCredentials, PROVEN_FOR};
 
 /// How many entries each table keeps at most. A flood of made-up names or
 /// addresses evicts the entries seen once before those in repeated use.
@@ -75,8 +76,8 @@ impl Default for State {
             pairs: PairDelays::new(TABLE_CAPACITY),
             addresses: AddressCeiling::new(TABLE_CAPACITY),
             accounts: AttackGuard::new(TABLE_CAPACITY),
-            history: GoodHistory::new(TABLE_CAPACITY),
-            proven: ProvenCredentials::new(TABLE_CAPACITY),
+            history: GoodHistory::new(TABLE_CAPACITY, GOOD_FOR),
+            proven: ProvenCredentials::new(TABLE_CAPACITY, PROVEN_FOR),
             checking: Checking::default(),
         }
     }
@@ -91,7 +92,7 @@ impl LoginLimiter {
         let mut state = self.lock();
         // A credential that already worked from here is no guess: no rule
         // applies, so no one else's failures can keep its owner out.
-        if state.proven.holds(&keys, now) {
+        if state.proven.holds(&keys.guess(), now) {
             return Ok(Pending { limiter: self, keys, tracked: false });
         }
         // The same guess already in flight from here adds no information;
@@ -102,7 +103,7 @@ impl LoginLimiter {
         let busy = state.checking.counts(&keys);
         state.pairs.admit(&keys, busy.pair, now)?;
         state.addresses.admit(&keys, busy.address, now)?;
-        if !state.history.good(&keys, now) {
+        if !state.history.holds(&keys.pair(), now) {
             state.accounts.admit(&keys, busy.account, now)?;
         }
         state.checking.enter(&keys);
@@ -139,8 +140,8 @@ impl Pending<'_> {
         let mut state = self.limiter.lock();
         self.leave(&mut state);
         state.pairs.clear(&self.keys);
-        state.history.record(&self.keys, now);
-        state.proven.record(&self.keys, now);
+        state.history.record(self.keys.pair(), now);
+        state.proven.record(self.keys.guess(), now);
     }
 
     /// The password was wrong: counts against every rule, and a credential
@@ -148,7 +149,7 @@ impl Pending<'_> {
     pub(crate) fn failed(mut self, now: Instant) {
         let mut state = self.limiter.lock();
         self.leave(&mut state);
-        state.proven.forget(&self.keys);
+        state.proven.forget(&self.keys.guess());
         state.pairs.failed(&self.keys, now);
         state.addresses.failed(&self.keys, now);
         state.accounts.failed(&self.keys, now);
