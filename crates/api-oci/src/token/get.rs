@@ -3,7 +3,7 @@
 
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use berth_services::access::{Credentials, Principal, Surface};
+use berth_services::access::Principal;
 use berth_services::Services;
 use http::StatusCode;
 
@@ -34,18 +34,9 @@ pub(crate) async fn get(State(services): State<Services>, request: Request) -> R
         Ok(c) => c,
         Err(e) => return challenged(e),
     };
-    let tried = match &credentials {
-        Some(Credentials::Basic { username, .. }) => Some(username.clone()),
-        _ => None,
-    };
-    let caller = match services.access.authenticate(credentials, &client_address, Surface::TokenService).await {
+    let caller = match super::authenticate(&services, credentials, &client_address).await {
         Ok(c) => c,
-        Err(e) => {
-            if let Some(username) = tried {
-                super::record_failed_sign_in(&services, username, client_address).await;
-            }
-            return challenged(e.into());
-        }
+        Err(e) => return challenged(e.into()),
     };
     super::record_sign_in(&services, &caller, &scopes).await;
     let signed_in = !matches!(caller.principal, Principal::Anonymous);

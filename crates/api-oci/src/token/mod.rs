@@ -10,7 +10,7 @@ mod post;
 
 use axum::response::{IntoResponse, Response};
 use berth_auth::Scope;
-use berth_services::access::{Caller, Principal};
+use berth_services::access::{Caller, Credentials, Principal, Surface};
 use berth_services::audit::AuditEvent;
 use berth_services::Services;
 use serde_json::{json, Map, Value};
@@ -39,15 +39,28 @@ async fn respond(
     Ok(axum::Json(Value::Object(body)).into_response())
 }
 
+/// Identifies a token request's caller (Basic credentials or none; never a
+/// token), recording a failed sign-in under the name it tried.
+async fn authenticate(
+    services: &Services,
+    credentials: Option<Credentials>,
+    client_address: &str,
+) -> berth_core::Result<Caller> {
+    let tried = match &credentials {
+        Some(Credentials::Basic { username, .. }) => Some(username.clone()),
+        _ => None,
+    };
+    let result = services.access.authenticate(credentials, client_address, Surface::TokenService).await;
+    if let (Err(_), Some(username)) = (&result, tried) {
+        services.audit.record(AuditEvent::login(username, client_address.to_owned(), false)).await;
+    }
+    result
+}
+
 /// `docker login` asks for a token with no scope: that is the sign-in.
 async fn record_sign_in(services: &Services, caller: &Caller, scopes: &[Scope]) {
     if scopes.is_empty() && !matches!(caller.principal, Principal::Anonymous) {
         let event = AuditEvent::login(caller.principal.name().to_owned(), caller.client_address.clone(), true);
         services.audit.record(event).await;
     }
-}
-
-/// A failed sign-in, recorded under the name it tried.
-async fn record_failed_sign_in(services: &Services, username: String, client_address: String) {
-    services.audit.record(AuditEvent::login(username, client_address, false)).await;
 }

@@ -9,7 +9,7 @@ use axum::body::to_bytes;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use berth_core::Error;
-use berth_services::access::{Caller, Credentials, Surface};
+use berth_services::access::Credentials;
 use berth_services::Services;
 use http::StatusCode;
 use serde_json::json;
@@ -106,15 +106,8 @@ async fn token_request(services: &Services, request: Request) -> Result<Response
         "password" => {
             let username = form.require("username")?.to_owned();
             let password = form.get("password").unwrap_or_default().to_owned();
-            let credentials = Credentials::Basic { username: username.clone(), password };
-            let caller =
-                match services.access.authenticate(Some(credentials), &client_address, Surface::TokenService).await {
-                    Ok(caller) => caller,
-                    Err(e) => {
-                        super::record_failed_sign_in(services, username, client_address).await;
-                        return Err(e.into());
-                    }
-                };
+            let credentials = Credentials::Basic { username, password };
+            let caller = super::authenticate(services, Some(credentials), &client_address).await?;
             let refresh = match form.get("access_type") {
                 Some("offline") => Some(services.access.issue_refresh_token(&caller).await?),
                 _ => None,
@@ -123,7 +116,7 @@ async fn token_request(services: &Services, request: Request) -> Result<Response
         }
         "refresh_token" => {
             let token = form.require("refresh_token")?;
-            let caller: Caller = services.access.redeem_refresh_token(token, &client_address).await?;
+            let caller = services.access.redeem_refresh_token(token, &client_address).await?;
             (caller, Some(token.to_owned()))
         }
         other => {
