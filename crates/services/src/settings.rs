@@ -142,7 +142,7 @@ impl Settings {
         let Ok(value) = serde_json::from_str::<Value>(text) else { return Ok(None) };
         match value {
             Value::String(s) if SEALED.contains(&key) && SealingKey::is_sealed(&s) => {
-                let plain = self.sealing.open(&s, &format!("setting:{key}")).map_err(Error::internal)?;
+                let plain = self.sealing.open(&s, &sealing_context(key)).map_err(Error::internal)?;
                 Ok(Some(Value::String(String::from_utf8(plain).map_err(Error::internal)?)))
             }
             v => Ok(Some(v)),
@@ -153,7 +153,7 @@ impl Settings {
     fn value_to_store(&self, key: &str, value: &Value) -> String {
         match value {
             Value::String(s) if SEALED.contains(&key) && !s.is_empty() => {
-                Value::String(self.sealing.seal(s.as_bytes(), &format!("setting:{key}"))).to_string()
+                Value::String(self.sealing.seal(s.as_bytes(), &sealing_context(key))).to_string()
             }
             v => v.to_string(),
         }
@@ -165,15 +165,12 @@ impl Settings {
         let mut sealed_any = false;
         for (key, text) in self.meta.settings().await.map_err(errors::meta)? {
             let plaintext = match serde_json::from_str::<Value>(&text) {
-                Ok(Value::String(s)) if SEALED.contains(&key.as_str()) && !s.is_empty() => !SealingKey::is_sealed(&s),
-                _ => false,
+                Ok(v @ Value::String(_)) if SEALED.contains(&key.as_str()) => v,
+                _ => continue,
             };
-            if plaintext {
-                let value = serde_json::from_str::<Value>(&text).map_err(Error::internal)?;
-                self.meta
-                    .put_settings(&[(key.clone(), self.value_to_store(&key, &value))])
-                    .await
-                    .map_err(errors::meta)?;
+            if plaintext.as_str().is_some_and(|s| !s.is_empty() && !SealingKey::is_sealed(s)) {
+                let sealed = self.value_to_store(&key, &plaintext);
+                self.meta.put_settings(&[(key.clone(), sealed)]).await.map_err(errors::meta)?;
                 tracing::info!(setting = %key, "sealed a secret setting stored as plaintext by an older version");
                 sealed_any = true;
             }
@@ -240,6 +237,11 @@ impl Settings {
         self.audit.record(AuditEvent::by(caller, None, names.join(","), "configuration", "update")).await;
         Ok(updated)
     }
+}
+
+/// Where a sealed setting belongs: it opens only as this setting.
+fn sealing_context(key: &str) -> String {
+    format!("setting:{key}")
 }
 
 /// `stored` with `changes` applied; unknown names and wrong types are refused.
