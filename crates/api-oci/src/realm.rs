@@ -41,23 +41,9 @@ fn is_host_and_port(s: &str) -> bool {
     });
     let host_ok = match host.strip_prefix('[') {
         Some(rest) => rest.strip_suffix(']').is_some_and(|ip| ip.parse::<Ipv6Addr>().is_ok()),
-        None => is_dns_name(host),
+        None => berth_core::dns::is_dns_name(host),
     };
     port_ok && host_ok
-}
-
-/// Dot-separated labels of letters, digits and inner hyphens (IPv4
-/// addresses are such names too).
-fn is_dns_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! these types exists, the rest of the program may trust it.
 
 pub mod digest;
+pub mod dns;
 pub mod error;
 pub mod media_type;
 pub mod name;

@@ -108,13 +108,7 @@ fn valid_email(email: &str) -> bool {
             }
         });
     let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
-            (1..=63).contains(&l.len())
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
+    let domain_ok = labels.len() >= 2 && labels.iter().all(|l| berth_core::dns::is_dns_label(l));
     email.chars().count() <= MAX_EMAIL && local_ok && domain_ok
 }
 
