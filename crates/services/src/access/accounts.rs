@@ -31,11 +31,7 @@ impl Access {
         let principal = match kind {
             AccountKind::User => {
                 let user = self.meta.user_by_id(id).await.map_err(errors::meta)?;
-                user.filter(|u| !u.disabled).map(|u| {
-                    let account =
-                        Account { id: u.id, username: u.username, sysadmin: u.sysadmin, stamp: u.credential_stamp };
-                    Principal::User(Arc::new(account))
-                })
+                user.filter(|u| !u.disabled).map(|u| Principal::User(Arc::new(Account::from(u))))
             }
             AccountKind::Robot => {
                 let robot = self.meta.robot_by_id(id).await.map_err(errors::meta)?;
@@ -60,9 +56,9 @@ impl Access {
             };
         }
         let user = self.meta.user_by_name(username).await.map_err(errors::meta)?;
-        Ok(user.filter(|u| u.source == UserSource::Local && !u.disabled).and_then(|u| {
-            let account = Account { id: u.id, username: u.username, sysadmin: u.sysadmin, stamp: u.credential_stamp };
-            u.password_hash.map(|h| (h, Principal::User(Arc::new(account))))
+        Ok(user.filter(|u| u.source == UserSource::Local && !u.disabled).and_then(|mut u| {
+            let hash = u.password_hash.take()?;
+            Some((hash, Principal::User(Arc::new(Account::from(u)))))
         }))
     }
 }

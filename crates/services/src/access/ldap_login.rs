@@ -48,7 +48,7 @@ impl Access {
                     self.meta.set_sysadmin(u.id, person.is_admin).await.map_err(errors::meta)?;
                 }
                 let sysadmin = if manage_admins { person.is_admin } else { u.sysadmin };
-                Account { id: u.id, username: u.username, sysadmin, stamp: u.credential_stamp }
+                Account { sysadmin, ..Account::from(u) }
             }
             None => match self.create_ldap_user(&person).await? {
                 Some(account) => account,
@@ -91,8 +91,7 @@ impl Access {
         };
         tracing::info!(username = %new.username, "created account on first LDAP sign-in");
         let stored = self.meta.user_by_id(id).await.map_err(errors::meta)?;
-        let stamp =
-            stored.ok_or_else(|| Error::internal("an account vanished right after its creation"))?.credential_stamp;
-        Ok(Some(Account { id, username: new.username, sysadmin: new.sysadmin, stamp }))
+        let stored = stored.ok_or_else(|| Error::internal("an account vanished right after its creation"))?;
+        Ok(Some(Account::from(stored)))
     }
 }

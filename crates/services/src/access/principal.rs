@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use berth_auth::{Act, Resource, Scope, TokenAccount};
-use berth_meta::AccountKind;
+use berth_meta::{AccountKind, UserRecord};
 
 /// A signed-in account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,12 @@ pub struct Account {
     pub sysadmin: bool,
     /// The credential stamp the account had when it was read.
     pub stamp: i64,
+}
+
+impl From<UserRecord> for Account {
+    fn from(u: UserRecord) -> Account {
+        Account { id: u.id, username: u.username, sysadmin: u.sysadmin, stamp: u.credential_stamp }
+    }
 }
 
 /// A signed-in robot account and what it may do.
