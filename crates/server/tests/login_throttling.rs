@@ -82,6 +82,28 @@ async fn create_user(berth: &Berth, name: &str) {
 }
 
 #[tokio::test]
+async fn repeated_wrong_passwords_slow_down_that_user_from_that_address() {
+    let berth = Berth::start(BIN).unwrap();
+    create_user(&berth, "alice").await;
+    create_user(&berth, "bob").await;
+    let here = Origin::new(&berth, "127.0.0.1");
+    for attempt in 1..=FREE_FAILURES + 1 {
+        let resp = here.token(("alice", WRONG)).await;
+        assert_eq!(status(&resp), 401, "wrong password, attempt {attempt}: five are free, the sixth starts a delay");
+    }
+    // The delay starts at one second and doubles with each failure, so a
+    // try soon lands inside one, however slow this machine.
+    let mut tries = Vec::new();
+    while tries.last() != Some(&429) && tries.len() < 8 {
+        tries.push(status(&here.token(("alice", WRONG)).await));
+    }
+    assert_eq!(tries.last(), Some(&429), "{tries:?}");
+    expect_throttled(here.token(("alice", PASSWORD)).await, "the right password inside the delay is not checked").await;
+    expect_throttled(here.get("/v2/", ("alice", PASSWORD)).await, "Basic auth on /v2/ is throttled too").await;
+    here.signs_in(("bob", PASSWORD)).await;
+}
+
+#[tokio::test]
 async fn wrong_passwords_from_one_address_do_not_lock_the_admin_out_elsewhere() {
     let berth = Berth::start(BIN).unwrap();
     let guesser = Origin::new(&berth, "127.0.0.2");

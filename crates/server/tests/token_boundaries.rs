@@ -4,7 +4,7 @@
 //! one account and its credentials.
 
 use berth_testkit::oci_http::*;
-use berth_testkit::ADMIN_USER;
+use berth_testkit::{ADMIN_PASSWORD, ADMIN_USER};
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
@@ -103,6 +103,31 @@ async fn every_management_endpoint_refuses_registry_tokens() {
     assert_eq!(users.len(), 2, "no account was created: {users:?}");
     // The admin's password is unchanged: Basic credentials still work.
     expect_status(admin.request(Method::GET, "/api/v2.0/users/current").send().await.unwrap(), 200).await;
+}
+
+/// `GET /service/token` with `scope`, as `credentials`.
+async fn token_request(url: &str, credentials: (&str, &str), scope: &str) -> Response {
+    let client = OciClient::with_credentials(url, Some(credentials));
+    client
+        .request(Method::GET, "/service/token")
+        .query(&[("service", "berth-registry"), ("scope", scope)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn token_service_refuses_bad_passwords_and_malformed_scopes_and_ignores_unknown_types() {
+    let (berth, _admin) = start_registry(BIN);
+    let resp = token_request(&berth.url, (ADMIN_USER, "Wrong-Password-1"), "repository:library/app:pull").await;
+    expect_error(resp, &[401], &["UNAUTHORIZED"]).await;
+
+    let resp = token_request(&berth.url, (ADMIN_USER, ADMIN_PASSWORD), "repository::pull").await;
+    let message = expect_error(resp, &[400], &["INVALID_SCOPE"]).await.errors.remove(0).message;
+    assert!(message.contains("scope"), "{message}");
+
+    let token = admin_token(&berth.url, &["plugin:x:pull"]).await;
+    assert_eq!(jwt_part(&token, 1)["access"], json!([]));
 }
 
 #[tokio::test]
