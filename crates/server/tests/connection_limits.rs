@@ -34,6 +34,36 @@ async fn stalled_request_headers_are_cut_off() {
 }
 
 #[tokio::test]
+async fn a_stalled_token_request_body_is_answered_and_dropped() {
+    let (berth, reg) = start_registry(BIN);
+    // A form announced as 100 bytes of which 10 ever arrive.
+    let head = format!(
+        "POST /service/token HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 100\r\n\r\ngrant_type",
+        berth.host
+    );
+    let mut stalled = raw_send(&berth.host, head.as_bytes()).await;
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let reason = "did not arrive within 30 seconds";
+    while !String::from_utf8_lossy(&answer).contains(reason) {
+        let mut chunk = [0u8; 4096];
+        let read = tokio::time::timeout(Duration::from_secs(60), stalled.read(&mut chunk)).await;
+        let n = read.expect("a stalled token request held its connection for 60 s without an answer").unwrap();
+        assert!(n > 0, "closed without the reason: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(20),
+        "answered after {:?}, before the deadline",
+        started.elapsed()
+    );
+    expect_status(reg.ping().await, 200).await;
+}
+
+#[tokio::test]
 async fn shutdown_stops_waiting_after_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("berth.toml");

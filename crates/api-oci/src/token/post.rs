@@ -18,6 +18,9 @@ use crate::auth;
 
 /// Token requests are a few short fields; anything larger is refused unread.
 const MAX_FORM_BYTES: usize = 16 * 1024;
+/// A form that has not arrived by then never will: the connection is
+/// answered and freed, as for request headers.
+const FORM_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An OAuth2 error response (RFC 6749 §5.2).
 struct OAuthError {
@@ -95,7 +98,14 @@ async fn token_request(services: &Services, request: Request) -> Result<Response
         let m = "send the token request as application/x-www-form-urlencoded";
         return Err(oauth_error(StatusCode::BAD_REQUEST, "invalid_request", m));
     }
-    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| {
+    let read = tokio::time::timeout(FORM_DEADLINE, to_bytes(body, MAX_FORM_BYTES)).await.map_err(|_| {
+        oauth_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request",
+            "the token request did not arrive within 30 seconds",
+        )
+    })?;
+    let bytes = read.map_err(|_| {
         oauth_error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "the token request is larger than 16 KiB")
     })?;
     let form = Form(form_urlencoded::parse(&bytes).into_owned().collect());
