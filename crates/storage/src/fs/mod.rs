@@ -117,10 +117,16 @@ impl BlobStore for FsBlobStore {
         // request is dropped half way runs after the file exists.
         let guard = self.upload_state(id).lock_owned().await;
         let path = self.upload_path(id);
+        let disk = self.disk.clone();
         tokio::task::spawn_blocking(move || {
-            let created = std::fs::File::create(path);
+            let created = std::fs::File::create(&path).and_then(|_| match path.parent() {
+                // The new name must survive power loss like the bytes that
+                // acknowledged chunks will put in it.
+                Some(dir) if disk.fsync => disk.ops.sync_dir(dir),
+                _ => Ok(()),
+            });
             drop(guard);
-            created.map(drop).map_err(StorageError::from)
+            created.map_err(StorageError::from)
         })
         .await
         .map_err(join_error)?
