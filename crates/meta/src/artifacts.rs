@@ -50,6 +50,16 @@ pub struct PullRecord {
     pub at: i64,
 }
 
+/// What creating a tag came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagCreation {
+    Created,
+    /// Nothing changed: the repository has this tag already.
+    Exists,
+    /// Nothing changed: the manifest is not in the repository.
+    NoManifest,
+}
+
 #[async_trait]
 pub trait ArtifactMeta: Send + Sync + 'static {
     /// Repositories named `<project>/...` (all, when `project` is `None`)
@@ -72,9 +82,14 @@ pub trait ArtifactMeta: Send + Sync + 'static {
 
     async fn artifact(&self, repo: &RepoName, digest: &Digest) -> MetaResult<Option<ArtifactRecord>>;
 
-    /// Points `tag` at a manifest already in the repository; false if the
-    /// manifest is not there.
-    async fn tag_manifest(&self, repo: &RepoName, tag: &Tag, digest: &Digest) -> MetaResult<bool>;
+    /// Creates `tag` on a manifest already in the repository. A tag the
+    /// repository has already is left where it points, whichever manifest
+    /// that is: of two concurrent creations, exactly one succeeds.
+    async fn create_tag(&self, repo: &RepoName, tag: &Tag, digest: &Digest) -> MetaResult<TagCreation>;
+
+    /// Deletes `tag` if it points at `digest`; false if it does not (any
+    /// more), so a tag moved meanwhile by a push stays.
+    async fn untag(&self, repo: &RepoName, tag: &Tag, digest: &Digest) -> MetaResult<bool>;
 
     /// Adds pulls to repository counters and manifest pull times.
     async fn record_pulls(&self, pulls: &[PullRecord]) -> MetaResult<()>;

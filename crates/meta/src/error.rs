@@ -2,8 +2,8 @@
 
 pub type MetaResult<T> = Result<T, MetaError>;
 
-/// Failures of a metadata backend. Absence is not an error: lookups return
-/// `Option`; these are failures of the database itself.
+/// Failures of a metadata backend, and writes it refused because what they
+/// belong to is gone. Absence is not an error: lookups return `Option`.
 #[derive(Debug, thiserror::Error)]
 pub enum MetaError {
     #[error("database failure: {0}")]
@@ -14,6 +14,10 @@ pub enum MetaError {
     /// was rolled back; writes work again once space is freed.
     #[error("database storage is full: {0}")]
     Full(String),
+    /// A repository was to be created in this project, which does not
+    /// exist: it was deleted after the writer was let in. Nothing was written.
+    #[error("project '{0}' does not exist")]
+    ProjectMissing(String),
 }
 
 impl From<sqlx::Error> for MetaError {

@@ -7,6 +7,7 @@
 mod artifacts;
 mod audit;
 mod error;
+mod first_start;
 mod page;
 mod projects;
 mod refresh;
@@ -18,11 +19,12 @@ pub mod sqlite;
 pub mod suite;
 mod users;
 
-pub use artifacts::{ArtifactMeta, ArtifactRecord, PullRecord, RepositoryRecord, TagRecord};
+pub use artifacts::{ArtifactMeta, ArtifactRecord, PullRecord, RepositoryRecord, TagCreation, TagRecord};
 pub use audit::{AuditEntry, AuditMeta, AuditQuery};
 pub use error::{MetaError, MetaResult};
+pub use first_start::{FirstStart, FirstStartMeta};
 pub use page::{PageRequest, Paged};
-pub use projects::{MemberRecord, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
+pub use projects::{MemberRecord, ProjectDeletion, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
 pub use refresh::{AccountKind, RefreshTokenMeta, RefreshTokenRecord};
 pub use registry::{ChildRef, ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta, SizeMismatch};
 pub use robots::{RobotMeta, RobotRecord, RobotUpdate};
@@ -31,11 +33,27 @@ pub use users::{NewUser, UserConflict, UserMeta, UserProfile, UserRecord, UserSo
 
 /// Every metadata port; what a full backend provides.
 pub trait Meta:
-    RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + RefreshTokenMeta + SettingsMeta + AuditMeta
+    RegistryMeta
+    + ArtifactMeta
+    + UserMeta
+    + ProjectMeta
+    + RobotMeta
+    + RefreshTokenMeta
+    + SettingsMeta
+    + AuditMeta
+    + FirstStartMeta
 {
 }
 
 impl<T> Meta for T where
-    T: RegistryMeta + ArtifactMeta + UserMeta + ProjectMeta + RobotMeta + RefreshTokenMeta + SettingsMeta + AuditMeta
+    T: RegistryMeta
+        + ArtifactMeta
+        + UserMeta
+        + ProjectMeta
+        + RobotMeta
+        + RefreshTokenMeta
+        + SettingsMeta
+        + AuditMeta
+        + FirstStartMeta
 {
 }

@@ -60,6 +60,15 @@ pub struct MemberRecord {
     pub role: i64,
 }
 
+/// What deleting a project came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectDeletion {
+    Deleted,
+    NotFound,
+    /// Nothing was deleted: the project holds this many repositories.
+    HoldsRepositories(u64),
+}
+
 #[async_trait]
 pub trait ProjectMeta: Send + Sync + 'static {
     /// `Ok(None)` when the name is taken. Ids are never reused: a project
@@ -75,8 +84,11 @@ pub trait ProjectMeta: Send + Sync + 'static {
 
     async fn update_project_settings(&self, id: i64, s: &ProjectSettings) -> MetaResult<bool>;
 
-    /// Deletes a project, its memberships, its robots and their refresh tokens.
-    async fn delete_project(&self, id: i64) -> MetaResult<bool>;
+    /// Deletes a project that holds no repository, with its memberships,
+    /// its robots and their refresh tokens. The check and the deletion are
+    /// one step: a repository created concurrently either is counted, or
+    /// finds the project gone and is not created.
+    async fn delete_project(&self, id: i64) -> MetaResult<ProjectDeletion>;
 
     /// Repositories whose name starts with `<project>/`.
     async fn count_project_repositories(&self, project: &str) -> MetaResult<u64>;

@@ -76,7 +76,9 @@ pub struct Referrer {
 
 /// Registry metadata: repositories, blob links, manifests, tags, uploads.
 ///
-/// Repositories come into being with their first blob link or manifest.
+/// Repositories come into being with their first blob link or manifest,
+/// in the project their name starts with; writes that would create one in a
+/// project that does not exist fail with [`crate::MetaError::ProjectMissing`].
 #[async_trait]
 pub trait RegistryMeta: Send + Sync + 'static {
     /// Repository names after `after` in lexical order, at most `limit`.

@@ -4,10 +4,15 @@ use berth_core::Error;
 use berth_meta::MetaError;
 use berth_storage::StorageError;
 
-/// A metadata failure is never the client's fault.
+/// A metadata failure is never the client's fault; a write refused because
+/// its project was deleted meanwhile is answered as if the project had been
+/// gone from the start.
 pub(crate) fn meta(e: MetaError) -> Error {
     match e {
         MetaError::Full(detail) => storage_full(detail),
+        MetaError::ProjectMissing(project) => {
+            Error::NameUnknown(format!("project '{project}' does not exist; create it first"))
+        }
         MetaError::Database(_) | MetaError::Corrupt(_) => Error::internal(e),
     }
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use berth_auth::{Act, Resource, Role};
 use berth_core::{Error, RepoName, Result};
-use berth_meta::{MemberRecord, Meta, PageRequest, Paged, ProjectFilter, ProjectRecord, ProjectSettings};
+use berth_meta::{
+    MemberRecord, Meta, PageRequest, Paged, ProjectDeletion, ProjectFilter, ProjectRecord, ProjectSettings,
+};
 
 use crate::access::{Access, Caller, Principal, ProjectAccess};
 use crate::audit::{Audit, AuditEvent, ProjectRef};
@@ -201,17 +203,21 @@ impl Projects {
         Ok(())
     }
 
-    /// Deletes an empty project.
+    /// Deletes an empty project. Whether it is empty is decided together
+    /// with the deletion, so a push landing meanwhile either keeps the
+    /// project or finds it gone.
     pub async fn delete(&self, caller: &Caller, name_or_id: &str) -> Result<()> {
         let (p, _) = self.authorized(caller, name_or_id, Resource::Project, Act::Delete).await?;
-        let repos = self.meta.count_project_repositories(&p.name).await.map_err(errors::meta)?;
-        if repos > 0 {
-            return Err(Error::PreconditionFailed(format!(
-                "project '{}' still holds {repos} repositories; delete them first",
-                p.name
-            )));
+        match self.meta.delete_project(p.id).await.map_err(errors::meta)? {
+            ProjectDeletion::Deleted => {}
+            ProjectDeletion::NotFound => return Err(Error::NotFound(format!("project '{name_or_id}' not found"))),
+            ProjectDeletion::HoldsRepositories(repos) => {
+                return Err(Error::PreconditionFailed(format!(
+                    "project '{}' still holds {repos} repositories; delete them first",
+                    p.name
+                )))
+            }
         }
-        self.meta.delete_project(p.id).await.map_err(errors::meta)?;
         self.access.invalidate();
         self.record(caller, (p.id, &p.name), p.name.clone(), "project", "delete").await;
         Ok(())

@@ -175,24 +175,24 @@ impl Repositories {
         Ok(())
     }
 
+    /// Creates a tag on an artifact; refused if the repository has the tag
+    /// already, on this artifact or another.
     pub async fn create_tag(&self, caller: &Caller, repo: &RepoName, reference: &Reference, tag: &Tag) -> Result<()> {
         let standing = self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Create).await?;
         let digest = self.resolve(repo, reference).await?;
-        if self.meta.tag_target(repo, tag).await.map_err(errors::meta)?.is_some() {
-            return Err(Error::Conflict(format!("tag {tag} already exists in {repo}")));
-        }
-        self.registry.tag_manifest(repo, tag, &digest).await?;
+        self.registry.create_tag(repo, tag, &digest).await?;
         self.record(caller, (repo, &standing), format!("{repo}:{tag}"), "tag", "create").await;
         Ok(())
     }
 
-    /// Deletes a tag; the artifact stays.
-    pub async fn delete_tag(&self, caller: &Caller, repo: &RepoName, tag: &Tag) -> Result<()> {
+    /// Deletes a tag of an artifact; the artifact stays. A tag that points
+    /// at another artifact is not found here.
+    pub async fn delete_tag(&self, caller: &Caller, repo: &RepoName, reference: &Reference, tag: &Tag) -> Result<()> {
         let standing = self.access.require(&caller.principal, repo.project(), Resource::Tag, Act::Delete).await?;
-        self.registry.delete_manifest(repo, &Reference::Tag(tag.clone())).await.map_err(|e| match e {
-            Error::ManifestUnknown(_) => Error::NotFound(format!("tag {tag} not found in {repo}")),
-            e => e,
-        })?;
+        let digest = self.resolve(repo, reference).await?;
+        if !self.registry.untag(repo, tag, &digest).await? {
+            return Err(Error::NotFound(format!("tag {tag} of artifact {reference} not found in {repo}")));
+        }
         self.record(caller, (repo, &standing), format!("{repo}:{tag}"), "tag", "delete").await;
         Ok(())
     }

@@ -171,21 +171,25 @@ pub(crate) async fn create_tag(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
     ApiPath((project, name, reference)): ApiPath<(String, String, String)>,
+    uri: Uri,
     req: Result<Json<TagReq>, JsonRejection>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
     let repo = repo(&s, &caller, &project, &name).await?;
     let tag: Tag = body(req)?.name.parse()?;
     s.repositories.create_tag(&caller, &repo, &reference.parse()?, &tag).await?;
-    Ok(StatusCode::CREATED)
+    // As Harbor does: the new tag under the path it was created at (the
+    // router sees that path without the API's base).
+    let location = format!("{}{}/{tag}", crate::BASE, uri.path().trim_end_matches('/'));
+    Ok((StatusCode::CREATED, [(http::header::LOCATION, location)]).into_response())
 }
 
 pub(crate) async fn delete_tag(
     State(s): State<Services>,
     ApiCaller(caller): ApiCaller,
-    ApiPath((project, name, _reference, tag)): ApiPath<(String, String, String, String)>,
+    ApiPath((project, name, reference, tag)): ApiPath<(String, String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let repo = repo(&s, &caller, &project, &name).await?;
-    s.repositories.delete_tag(&caller, &repo, &tag.parse()?).await?;
+    s.repositories.delete_tag(&caller, &repo, &reference.parse()?, &tag.parse()?).await?;
     Ok(StatusCode::OK)
 }
 

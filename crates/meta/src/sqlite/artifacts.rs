@@ -6,8 +6,10 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::registry::parse_digest;
-use super::{like_pattern, now, sql_offset, SqliteMeta};
-use crate::{ArtifactMeta, ArtifactRecord, MetaResult, PageRequest, Paged, PullRecord, RepositoryRecord, TagRecord};
+use super::{begin_write, like_pattern, now, sql_offset, SqliteMeta};
+use crate::{
+    ArtifactMeta, ArtifactRecord, MetaResult, PageRequest, Paged, PullRecord, RepositoryRecord, TagCreation, TagRecord,
+};
 
 /// A manifest is an artifact unless another manifest in the repository
 /// lists it as a child (the platform images of an index).
@@ -127,7 +129,7 @@ impl ArtifactMeta for SqliteMeta {
     }
 
     async fn delete_repository(&self, repo: &RepoName) -> MetaResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         let id: Option<i64> = sqlx::query_scalar("SELECT id FROM repositories WHERE name = ?")
             .bind(repo.as_str())
             .fetch_optional(&mut *tx)
@@ -181,24 +183,46 @@ impl ArtifactMeta for SqliteMeta {
         }
     }
 
-    async fn tag_manifest(&self, repo: &RepoName, tag: &Tag, digest: &Digest) -> MetaResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO tags (repository_id, name, digest, updated_at)
-             SELECT m.repository_id, ?, m.digest, ? FROM manifests m JOIN repositories r ON r.id = m.repository_id
-             WHERE r.name = ? AND m.digest = ?
-             ON CONFLICT (repository_id, name) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at",
+    async fn create_tag(&self, repo: &RepoName, tag: &Tag, digest: &Digest) -> MetaResult<TagCreation> {
+        let mut tx = begin_write(&self.pool).await?;
+        let repo_id: Option<i64> = sqlx::query_scalar(
+            "SELECT m.repository_id FROM manifests m JOIN repositories r ON r.id = m.repository_id
+             WHERE r.name = ? AND m.digest = ?",
         )
-        .bind(tag.as_str())
-        .bind(now())
         .bind(repo.as_str())
         .bind(digest.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(repo_id) = repo_id else { return Ok(TagCreation::NoManifest) };
+        let done = sqlx::query(
+            "INSERT INTO tags (repository_id, name, digest, updated_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (repository_id, name) DO NOTHING",
+        )
+        .bind(repo_id)
+        .bind(tag.as_str())
+        .bind(digest.to_string())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(if done.rows_affected() > 0 { TagCreation::Created } else { TagCreation::Exists })
+    }
+
+    async fn untag(&self, repo: &RepoName, tag: &Tag, digest: &Digest) -> MetaResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM tags WHERE name = ? AND digest = ?
+             AND repository_id = (SELECT id FROM repositories WHERE name = ?)",
+        )
+        .bind(tag.as_str())
+        .bind(digest.to_string())
+        .bind(repo.as_str())
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
     }
 
     async fn record_pulls(&self, pulls: &[PullRecord]) -> MetaResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         for p in pulls {
             sqlx::query("UPDATE repositories SET pull_count = pull_count + ? WHERE name = ?")
                 .bind(p.count as i64)

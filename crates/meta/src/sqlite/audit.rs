@@ -53,7 +53,7 @@ fn push_audit_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a AuditQuery) {
 #[async_trait]
 impl AuditMeta for SqliteMeta {
     async fn append_audit(&self, entries: &[AuditEntry]) -> MetaResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = super::begin_write(&self.pool).await?;
         for e in entries {
             sqlx::query(
                 "INSERT INTO audit_log (at, username, project, project_id, resource, resource_type, operation, success,

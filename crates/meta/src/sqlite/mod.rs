@@ -2,6 +2,9 @@
 
 mod artifacts;
 mod audit;
+#[cfg(test)]
+mod busy_tests;
+mod first_start;
 mod manifest_refs;
 mod projects;
 mod refresh;
@@ -17,6 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, Transaction};
 
 use crate::MetaResult;
 
@@ -43,13 +47,12 @@ impl SqliteMeta {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-4000");
-        let pool = SqlitePoolOptions::new()
+        let pool_options = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
-            .after_release(|conn, _| Box::pin(fit_for_reuse(conn)))
-            .connect_with(options)
-            .await?;
-        MIGRATIONS.run(&pool).await.map_err(|e| crate::MetaError::Database(e.to_string()))?;
+            .after_release(|conn, _| Box::pin(fit_for_reuse(conn)));
+        let pool = connect(pool_options, options).await?;
+        migrate(&pool).await?;
         Ok(SqliteMeta { pool })
     }
 
@@ -101,6 +104,51 @@ fn sql_offset(page: crate::PageRequest) -> i64 {
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Starts a transaction that writes. It takes SQLite's write lock at once,
+/// waiting up to the busy timeout for it: a transaction that read first
+/// would need the lock later, when SQLite can only refuse it ("database is
+/// locked") if another writer has changed what was read meanwhile. Every
+/// transaction that writes starts here. Dropped without commit, it rolls back.
+async fn begin_write(pool: &SqlitePool) -> MetaResult<Transaction<'static, Sqlite>> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Opens the pool. Of servers creating one new database at the same moment,
+/// all switch it to WAL mode, and SQLite refuses that switch with "database
+/// is locked" at once instead of waiting the busy timeout; the refused one
+/// tries again after a pause, for up to ten seconds, and finds the database
+/// switched already.
+async fn connect(pool: SqlitePoolOptions, options: SqliteConnectOptions) -> MetaResult<SqlitePool> {
+    const PAUSE: Duration = Duration::from_millis(20);
+    const PATIENCE: Duration = Duration::from_secs(10);
+    let mut waited = Duration::ZERO;
+    loop {
+        match pool.clone().connect_with(options.clone()).await {
+            Err(e) if is_busy(&e) && waited < PATIENCE => {
+                tokio::time::sleep(PAUSE).await;
+                waited += PAUSE;
+            }
+            opened => return Ok(opened?),
+        }
+    }
+}
+
+/// SQLITE_BUSY, with or without an extended code.
+fn is_busy(e: &sqlx::Error) -> bool {
+    let code = e.as_database_error().and_then(|d| d.code()).and_then(|c| c.parse::<i32>().ok());
+    code.is_some_and(|c| c & 0xff == 5)
+}
+
+/// Brings the schema up to date holding the write lock throughout, so that
+/// servers starting together on one new database apply each migration once:
+/// the second waits, then finds nothing left to do.
+async fn migrate(pool: &SqlitePool) -> MetaResult<()> {
+    let mut tx = begin_write(pool).await?;
+    MIGRATIONS.run(&mut *tx).await.map_err(|e| crate::MetaError::Database(e.to_string()))?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,11 +1,14 @@
 //! Projects and their members in SQLite.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqliteExecutor, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{like_pattern, now, sql_offset, SqliteMeta};
-use crate::{MemberRecord, MetaResult, PageRequest, Paged, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
+use super::{begin_write, like_pattern, now, sql_offset, SqliteMeta};
+use crate::{
+    MemberRecord, MetaResult, PageRequest, Paged, ProjectDeletion, ProjectFilter, ProjectMeta, ProjectRecord,
+    ProjectSettings,
+};
 
 const SELECT_PROJECT: &str = "SELECT p.id, p.name, p.owner_id, u.username AS owner_name, p.public, p.content_trust,
     p.prevent_vulnerable, p.severity, p.auto_scan, p.created_at, p.updated_at
@@ -57,30 +60,62 @@ fn push_project_filter<'a>(q: &mut QueryBuilder<'a, Sqlite>, f: &'a ProjectFilte
     }
 }
 
+/// Creates a project; `None` if the name is taken.
+pub(super) async fn insert_project(
+    conn: impl SqliteExecutor<'_>,
+    name: &str,
+    owner: Option<i64>,
+    s: &ProjectSettings,
+) -> MetaResult<Option<i64>> {
+    let t = now();
+    let done = sqlx::query(
+        // Numbered after the highest id ever used (migration 0007), so
+        // a deleted project's id never names another one.
+        "INSERT INTO projects (id, name, owner_id, public, content_trust, prevent_vulnerable, severity, auto_scan,
+         created_at, updated_at)
+         VALUES ((SELECT last + 1 FROM project_id_sequence), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(owner)
+    .bind(s.public)
+    .bind(s.content_trust)
+    .bind(s.prevent_vulnerable)
+    .bind(&s.severity)
+    .bind(s.auto_scan)
+    .bind(t)
+    .bind(t)
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() > 0).then(|| done.last_insert_rowid()))
+}
+
+/// Adds a member; `None` if the user is one already.
+pub(super) async fn insert_member(
+    conn: impl SqliteExecutor<'_>,
+    project_id: i64,
+    user_id: i64,
+    role: i64,
+) -> MetaResult<Option<i64>> {
+    let t = now();
+    let done = sqlx::query(
+        "INSERT INTO project_members (project_id, user_id, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (project_id, user_id) DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(user_id)
+    .bind(role)
+    .bind(t)
+    .bind(t)
+    .execute(conn)
+    .await?;
+    Ok((done.rows_affected() > 0).then(|| done.last_insert_rowid()))
+}
+
 #[async_trait]
 impl ProjectMeta for SqliteMeta {
     async fn create_project(&self, name: &str, owner: Option<i64>, s: &ProjectSettings) -> MetaResult<Option<i64>> {
-        let t = now();
-        let done = sqlx::query(
-            // Numbered after the highest id ever used (migration 0007), so
-            // a deleted project's id never names another one.
-            "INSERT INTO projects (id, name, owner_id, public, content_trust, prevent_vulnerable, severity, auto_scan,
-             created_at, updated_at)
-             VALUES ((SELECT last + 1 FROM project_id_sequence), ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(owner)
-        .bind(s.public)
-        .bind(s.content_trust)
-        .bind(s.prevent_vulnerable)
-        .bind(&s.severity)
-        .bind(s.auto_scan)
-        .bind(t)
-        .bind(t)
-        .execute(&self.pool)
-        .await?;
-        Ok((done.rows_affected() > 0).then(|| done.last_insert_rowid()))
+        insert_project(&self.pool, name, owner, s).await
     }
 
     async fn project_by_name(&self, name: &str) -> MetaResult<Option<ProjectRecord>> {
@@ -127,8 +162,18 @@ impl ProjectMeta for SqliteMeta {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn delete_project(&self, id: i64) -> MetaResult<bool> {
-        let mut tx = self.pool.begin().await?;
+    async fn delete_project(&self, id: i64) -> MetaResult<ProjectDeletion> {
+        // Counting and deleting under the write lock make one step: no
+        // repository can be created in the project in between. The foreign
+        // key from repositories would refuse the deletion anyway.
+        let mut tx = begin_write(&self.pool).await?;
+        let repositories: i64 = sqlx::query_scalar("SELECT count(*) FROM repositories WHERE project_id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if repositories > 0 {
+            return Ok(ProjectDeletion::HoldsRepositories(repositories as u64));
+        }
         // The project's robots go with it (foreign key), and so do their refresh tokens.
         sqlx::query(
             "DELETE FROM refresh_tokens WHERE account_kind = 'robot'
@@ -139,7 +184,7 @@ impl ProjectMeta for SqliteMeta {
         .await?;
         let done = sqlx::query("DELETE FROM projects WHERE id = ?").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() > 0)
+        Ok(if done.rows_affected() > 0 { ProjectDeletion::Deleted } else { ProjectDeletion::NotFound })
     }
 
     async fn count_project_repositories(&self, project: &str) -> MetaResult<u64> {
@@ -154,19 +199,7 @@ impl ProjectMeta for SqliteMeta {
     }
 
     async fn add_member(&self, project_id: i64, user_id: i64, role: i64) -> MetaResult<Option<i64>> {
-        let t = now();
-        let done = sqlx::query(
-            "INSERT INTO project_members (project_id, user_id, role, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (project_id, user_id) DO NOTHING",
-        )
-        .bind(project_id)
-        .bind(user_id)
-        .bind(role)
-        .bind(t)
-        .bind(t)
-        .execute(&self.pool)
-        .await?;
-        Ok((done.rows_affected() > 0).then(|| done.last_insert_rowid()))
+        insert_member(&self.pool, project_id, user_id, role).await
     }
 
     async fn member_role(&self, project: &str, user_id: i64) -> MetaResult<Option<i64>> {

@@ -79,7 +79,7 @@ impl RefreshTokenMeta for SqliteMeta {
     }
 
     async fn delete_refresh_tokens_of(&self, kind: AccountKind, account_id: i64) -> MetaResult<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = super::begin_write(&self.pool).await?;
         let n = delete_tokens_of(&mut tx, kind, account_id).await?;
         tx.commit().await?;
         Ok(n)

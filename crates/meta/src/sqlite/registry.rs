@@ -4,23 +4,28 @@ use async_trait::async_trait;
 use berth_core::{Digest, RepoName, Tag};
 use sqlx::{Row, SqliteConnection};
 
-use super::{manifest_refs, now, SqliteMeta};
+use super::{begin_write, manifest_refs, now, SqliteMeta};
 use crate::{ManifestPut, ManifestRecord, MetaError, MetaResult, NewManifest, Referrer, RegistryMeta};
 
 pub(super) fn parse_digest(s: &str) -> MetaResult<Digest> {
     s.parse().map_err(|_| MetaError::Corrupt(format!("stored digest {s:?} is invalid")))
 }
 
+/// The id of `repo`, created in its project if it is new. A single
+/// statement: a project deleted by a concurrent transaction is either gone
+/// before it runs (nothing is created) or still there, and then the
+/// repository keeps it from being deleted.
 async fn ensure_repository(conn: &mut SqliteConnection, repo: &RepoName) -> MetaResult<i64> {
     let id = sqlx::query_scalar(
-        "INSERT INTO repositories (name, created_at) VALUES (?, ?)
+        "INSERT INTO repositories (name, project_id, created_at) SELECT ?, p.id, ? FROM projects p WHERE p.name = ?
          ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
     )
     .bind(repo.as_str())
     .bind(now())
-    .fetch_one(&mut *conn)
+    .bind(repo.project())
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(id)
+    id.ok_or_else(|| MetaError::ProjectMissing(repo.project().to_owned()))
 }
 
 #[async_trait]
@@ -57,7 +62,7 @@ impl RegistryMeta for SqliteMeta {
     }
 
     async fn link_blob(&self, repo: &RepoName, digest: &Digest, size: u64) -> MetaResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         let repo_id = ensure_repository(&mut tx, repo).await?;
         sqlx::query("INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
             .bind(digest.to_string())
@@ -121,10 +126,9 @@ impl RegistryMeta for SqliteMeta {
     }
 
     async fn put_manifest(&self, repo: &RepoName, m: &NewManifest, tag: Option<&Tag>) -> MetaResult<ManifestPut> {
-        let mut tx = self.pool.begin().await?;
-        // This first statement writes, so the transaction holds SQLite's
-        // write lock from here on: nothing can unlink what is checked next
-        // before the manifest is stored.
+        // The transaction holds SQLite's write lock from its start: nothing
+        // can unlink what is checked next before the manifest is stored.
+        let mut tx = begin_write(&self.pool).await?;
         let repo_id = ensure_repository(&mut tx, repo).await?;
         if let Some(refused) = manifest_refs::refusal(&mut tx, repo_id, m).await? {
             return Ok(refused);

@@ -110,7 +110,7 @@ impl RobotMeta for SqliteMeta {
     }
 
     async fn delete_robot(&self, id: i64) -> MetaResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = super::begin_write(&self.pool).await?;
         let done = sqlx::query("DELETE FROM robots WHERE id = ?").bind(id).execute(&mut *tx).await?;
         super::refresh::delete_tokens_of(&mut tx, AccountKind::Robot, id).await?;
         tx.commit().await?;

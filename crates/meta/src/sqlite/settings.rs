@@ -14,7 +14,7 @@ impl SettingsMeta for SqliteMeta {
     }
 
     async fn put_settings(&self, pairs: &[(String, String)]) -> MetaResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = super::begin_write(&self.pool).await?;
         for (k, v) in pairs {
             sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .bind(k)

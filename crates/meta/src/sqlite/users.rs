@@ -1,7 +1,7 @@
 //! Accounts in SQLite.
 
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
+use sqlx::sqlite::{SqliteExecutor, SqliteRow};
 use sqlx::Row;
 
 use super::{now, sql_offset, SqliteMeta};
@@ -43,32 +43,37 @@ fn conflict(e: &sqlx::Error) -> Option<UserConflict> {
     Some(if db.message().contains("email") { UserConflict::Email } else { UserConflict::Username })
 }
 
+/// Creates an account, or names the unique field that is taken.
+pub(super) async fn insert_user(conn: impl SqliteExecutor<'_>, u: &NewUser) -> MetaResult<Result<i64, UserConflict>> {
+    let t = now();
+    let done = sqlx::query(&format!(
+        "INSERT INTO users (username, email, realname, comment, password_hash, source, sysadmin, credential_stamp,
+         created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, {NEW_STAMP}, ?, ?)"
+    ))
+    .bind(&u.username)
+    .bind(&u.email)
+    .bind(&u.realname)
+    .bind(&u.comment)
+    .bind(&u.password_hash)
+    .bind(u.source.as_str())
+    .bind(u.sysadmin)
+    .bind(t)
+    .bind(t)
+    .execute(conn)
+    .await;
+    match done {
+        Ok(d) => Ok(Ok(d.last_insert_rowid())),
+        Err(e) => match conflict(&e) {
+            Some(c) => Ok(Err(c)),
+            None => Err(e.into()),
+        },
+    }
+}
+
 #[async_trait]
 impl UserMeta for SqliteMeta {
     async fn create_user(&self, u: &NewUser) -> MetaResult<Result<i64, UserConflict>> {
-        let t = now();
-        let done = sqlx::query(&format!(
-            "INSERT INTO users (username, email, realname, comment, password_hash, source, sysadmin, credential_stamp,
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, {NEW_STAMP}, ?, ?)"
-        ))
-        .bind(&u.username)
-        .bind(&u.email)
-        .bind(&u.realname)
-        .bind(&u.comment)
-        .bind(&u.password_hash)
-        .bind(u.source.as_str())
-        .bind(u.sysadmin)
-        .bind(t)
-        .bind(t)
-        .execute(&self.pool)
-        .await;
-        match done {
-            Ok(d) => Ok(Ok(d.last_insert_rowid())),
-            Err(e) => match conflict(&e) {
-                Some(c) => Ok(Err(c)),
-                None => Err(e.into()),
-            },
-        }
+        insert_user(&self.pool, u).await
     }
 
     async fn user_by_id(&self, id: i64) -> MetaResult<Option<UserRecord>> {
@@ -147,7 +152,7 @@ impl UserMeta for SqliteMeta {
     }
 
     async fn delete_user(&self, id: i64) -> MetaResult<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = super::begin_write(&self.pool).await?;
         let done = sqlx::query("DELETE FROM users WHERE id = ?").bind(id).execute(&mut *tx).await?;
         super::refresh::delete_tokens_of(&mut tx, AccountKind::User, id).await?;
         tx.commit().await?;

@@ -44,8 +44,21 @@ async fn tagging_pulls_and_deletion(meta: &dyn Meta) {
     let app = repo("lab/app");
     let m = manifest("{\"lab\":1}", vec![], None, None);
     assert_eq!(meta.put_manifest(&app, &m, None).await.unwrap(), ManifestPut::Stored);
-    assert!(meta.tag_manifest(&app, &tag("stable"), &m.digest).await.unwrap());
-    assert!(!meta.tag_manifest(&app, &tag("x"), &Digest::sha256_of(b"absent")).await.unwrap());
+    assert_eq!(meta.create_tag(&app, &tag("stable"), &m.digest).await.unwrap(), TagCreation::Created);
+    let absent = Digest::sha256_of(b"absent");
+    assert_eq!(meta.create_tag(&app, &tag("x"), &absent).await.unwrap(), TagCreation::NoManifest);
+    assert_eq!(meta.tag_target(&app, &tag("x")).await.unwrap(), None);
+    // A tag that exists is not moved, not even onto another manifest.
+    let other = manifest("{\"lab\":2}", vec![], None, None);
+    assert_eq!(meta.put_manifest(&app, &other, Some(&tag("other"))).await.unwrap(), ManifestPut::Stored);
+    assert_eq!(meta.create_tag(&app, &tag("stable"), &other.digest).await.unwrap(), TagCreation::Exists);
+    assert_eq!(meta.create_tag(&app, &tag("stable"), &m.digest).await.unwrap(), TagCreation::Exists);
+    assert_eq!(meta.tag_target(&app, &tag("stable")).await.unwrap(), Some(m.digest.clone()));
+    // Untagging names the manifest: a tag pointing elsewhere stays.
+    assert!(!meta.untag(&app, &tag("stable"), &other.digest).await.unwrap());
+    assert!(meta.untag(&app, &tag("other"), &other.digest).await.unwrap());
+    assert!(!meta.untag(&app, &tag("other"), &other.digest).await.unwrap());
+    assert_eq!(meta.tag_target(&app, &tag("other")).await.unwrap(), None);
     assert_eq!(meta.tag_target(&app, &tag("stable")).await.unwrap(), Some(m.digest.clone()));
 
     let pull = |count, at| PullRecord { repository: app.clone(), digest: m.digest.clone(), count, at };

@@ -81,7 +81,7 @@ async fn account_deletion_revokes_refresh_tokens(meta: &dyn Meta) {
 
     assert!(meta.delete_user(user).await.unwrap());
     assert_eq!(meta.use_refresh_token(&[11; 32], 0, 0).await.unwrap(), None);
-    assert!(meta.delete_project(project).await.unwrap());
+    assert_eq!(meta.delete_project(project).await.unwrap(), ProjectDeletion::Deleted);
     assert_eq!(meta.use_refresh_token(&[12; 32], 0, 0).await.unwrap(), None, "project robots' tokens go too");
     assert!(meta.delete_robot(system_robot).await.unwrap());
     assert_eq!(meta.use_refresh_token(&[13; 32], 0, 0).await.unwrap(), None);

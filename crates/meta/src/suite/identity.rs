@@ -29,7 +29,7 @@ async fn robots(meta: &dyn Meta) {
         (r.disabled, r.expires_at, r.secret_hash.as_str(), r.permissions.as_str()),
         (true, 99, "$argon2id$y", "[1]")
     );
-    assert!(meta.delete_project(project).await.unwrap());
+    assert_eq!(meta.delete_project(project).await.unwrap(), ProjectDeletion::Deleted);
     assert_eq!(meta.robot_by_id(proj).await.unwrap(), None, "project robots go with their project");
     assert!(meta.delete_robot(sys).await.unwrap());
 }
@@ -102,10 +102,13 @@ async fn projects_and_members(meta: &dyn Meta) {
 
     let repo: berth_core::RepoName = "secret/app".parse().unwrap();
     meta.link_blob(&repo, &berth_core::Digest::sha256_of(b"x"), 1).await.unwrap();
+    meta.create_project("secret-other", None, &ProjectSettings::default()).await.unwrap().unwrap();
     let lookalike: berth_core::RepoName = "secret-other/app".parse().unwrap();
     meta.link_blob(&lookalike, &berth_core::Digest::sha256_of(b"x"), 1).await.unwrap();
     assert_eq!(meta.count_project_repositories("secret").await.unwrap(), 1);
     assert_eq!(meta.count_project_repositories("shared").await.unwrap(), 0);
+    assert_eq!(meta.delete_project(secret).await.unwrap(), ProjectDeletion::HoldsRepositories(1));
+    assert!(meta.project_by_id(secret).await.unwrap().is_some(), "a project holding a repository stays");
 
     let changed = ProjectSettings { auto_scan: true, severity: "high".into(), ..Default::default() };
     assert!(meta.update_project_settings(shared, &changed).await.unwrap());
@@ -116,7 +119,7 @@ async fn projects_and_members(meta: &dyn Meta) {
     meta.add_member(shared, carol, 1).await.unwrap().unwrap();
     assert!(meta.delete_user(carol).await.unwrap());
     assert_eq!(meta.list_members(shared, None, PageRequest::ALL).await.unwrap().total, 0);
-    assert!(meta.delete_project(shared).await.unwrap());
+    assert_eq!(meta.delete_project(shared).await.unwrap(), ProjectDeletion::Deleted);
     assert_eq!(meta.project_by_name("shared").await.unwrap(), None);
 }
 
@@ -183,7 +186,7 @@ async fn audit(meta: &dyn Meta) {
 async fn audit_by_project_id(meta: &dyn Meta) {
     let settings = ProjectSettings::default();
     let first = meta.create_project("reborn", None, &settings).await.unwrap().unwrap();
-    assert!(meta.delete_project(first).await.unwrap());
+    assert_eq!(meta.delete_project(first).await.unwrap(), ProjectDeletion::Deleted);
     let second = meta.create_project("reborn", None, &settings).await.unwrap().unwrap();
     assert!(second > first, "the deleted project's id {first} was given out again");
     assert_eq!(meta.project_by_id(first).await.unwrap(), None);
@@ -210,5 +213,5 @@ async fn audit_by_project_id(meta: &dyn Meta) {
     assert_eq!(old.items.iter().map(|e| e.at).collect::<Vec<_>>(), [101, 100], "times are kept as given");
     let by_name = AuditQuery { project: Some("reborn".into()), ..Default::default() };
     assert_eq!(meta.search_audit(&by_name, PageRequest::ALL).await.unwrap().total, 3);
-    assert!(meta.delete_project(second).await.unwrap());
+    assert_eq!(meta.delete_project(second).await.unwrap(), ProjectDeletion::Deleted);
 }

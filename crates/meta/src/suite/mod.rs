@@ -7,6 +7,7 @@ mod artifacts;
 mod credentials;
 mod identity;
 mod manifest_refs;
+mod races;
 
 use crate::{ChildRef, ManifestPut, Meta, NewManifest, NewUser, RegistryMeta, UserSource};
 
@@ -71,8 +72,18 @@ pub(super) fn manifest(
     }
 }
 
+/// Projects the registry checks below make repositories in.
+const PROJECTS: &[&str] = &["links", "m", "pages", "refs", "refcheck", "sizes", "shop", "shopping", "lab"];
+
 /// Runs every check against `meta`.
 pub async fn run_all(meta: &dyn Meta) {
+    races::first_start_happens_once(meta).await;
+    // Before any registry project exists, so project listings are exact.
+    identity::run_all(meta).await;
+    for name in PROJECTS {
+        meta.create_project(name, None, &crate::ProjectSettings::default()).await.unwrap().unwrap();
+    }
+    repositories_need_their_project(meta).await;
     blob_links_are_per_repository(meta).await;
     uploads(meta).await;
     manifests_and_tags(meta).await;
@@ -80,9 +91,20 @@ pub async fn run_all(meta: &dyn Meta) {
     tag_pagination(meta).await;
     referrers(meta).await;
     repository_listing(meta).await;
-    identity::run_all(meta).await;
     artifacts::run_all(meta).await;
     credentials::run_all(meta).await;
+    races::run_all(meta).await;
+}
+
+/// A repository is made only in a project that exists.
+async fn repositories_need_their_project(meta: &dyn Meta) {
+    let r = repo("nowhere/app");
+    let missing = |e| matches!(e, crate::MetaError::ProjectMissing(p) if p == "nowhere");
+    assert!(missing(meta.link_blob(&r, &Digest::sha256_of(b"nowhere"), 7).await.unwrap_err()));
+    let m = manifest("{\"nowhere\":1}", vec![], None, None);
+    assert!(missing(meta.put_manifest(&r, &m, Some(&tag("v1"))).await.unwrap_err()));
+    assert_eq!(meta.list_tags(&r, None, 10).await.unwrap(), None, "no repository was made");
+    assert!(meta.list_repositories(None, 1000).await.unwrap().iter().all(|name| !name.starts_with("nowhere/")));
 }
 
 async fn blob_links_are_per_repository(meta: &dyn RegistryMeta) {

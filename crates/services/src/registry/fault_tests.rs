@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use berth_core::{Digest, Error, RepoName};
 use berth_meta::sqlite::SqliteMeta;
+use berth_meta::{ProjectMeta, ProjectSettings};
 use berth_storage::fs::faults::{Failure, FaultyFileOps, Step};
 use berth_storage::fs::FsBlobStore;
 use berth_storage::ByteStream;
@@ -26,6 +27,14 @@ async fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("berth.db");
     let meta = SqliteMeta::open(&path).await.unwrap();
+    let settings = ProjectSettings {
+        public: false,
+        content_trust: false,
+        prevent_vulnerable: false,
+        severity: "low".into(),
+        auto_scan: false,
+    };
+    meta.create_project("faults", None, &settings).await.unwrap();
     let faults = Arc::new(FaultyFileOps::default());
     let blobs = FsBlobStore::open_with(dir.path(), true, faults.clone()).unwrap();
     let db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
