@@ -20,7 +20,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let blobs = FsBlobStore::open(&config.data_dir, config.storage.fsync).context("opening blob storage")?;
     let sealing = secret_key::load_or_create(&config.secret_key_path())?;
     let services = Services::new(Arc::new(meta.clone()), Arc::new(blobs), sealing);
-    first_start(&meta, config.admin_password.as_deref()).await?;
+    first_start(&meta, &services, config.admin_password.as_deref()).await?;
     services.prepare().await.map_err(|e| anyhow::anyhow!("preparing stored secrets: {e}"))?;
 
     let housekeeping = tokio::spawn(housekeeping::run(services.clone(), config.uploads.clone()));
@@ -44,13 +44,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the admin account and `library` on an empty database, showing
+/// Creates the admin account, `library` and the first token signing key on
+/// an empty database, showing
 /// a generated admin password this one time.
-async fn first_start(meta: &SqliteMeta, admin_password: Option<&str>) -> anyhow::Result<()> {
-    let generated = berth_services::bootstrap::first_start(meta, admin_password).await.map_err(|e| match e {
-        berth_core::Error::Invalid(m) => anyhow::anyhow!(m),
-        e => anyhow::anyhow!("preparing the database: {e}"),
-    })?;
+async fn first_start(meta: &SqliteMeta, services: &Services, admin_password: Option<&str>) -> anyhow::Result<()> {
+    let signing_key = services.access.new_signing_key();
+    let generated =
+        berth_services::bootstrap::first_start(meta, admin_password, signing_key).await.map_err(|e| match e {
+            berth_core::Error::Invalid(m) => anyhow::anyhow!(m),
+            e => anyhow::anyhow!("preparing the database: {e}"),
+        })?;
     if let Some(password) = generated {
         // Shown once: the database keeps only its hash. Written without
         // `eprintln!`, which would panic if stderr cannot be written.

@@ -1,9 +1,8 @@
-//! First start: the system admin and the public `library` project, made
-//! together in one transaction (the first token signing key is made by
-//! `Services::prepare`).
+//! First start: the system admin, the public `library` project and the
+//! first token signing key, made together in one transaction.
 
 use berth_core::{name::DEFAULT_PROJECT, Error, Result};
-use berth_meta::{FirstStart, Meta, NewUser, ProjectSettings, UserSource};
+use berth_meta::{FirstStart, Meta, NewUser, ProjectSettings, SigningKeyRecord, UserSource};
 
 use crate::errors;
 
@@ -15,7 +14,13 @@ pub const ADMIN_USERNAME: &str = "admin";
 /// users is left alone. Of servers starting together on one new database,
 /// exactly one prepares it; one that stops half way leaves it empty for
 /// the next start.
-pub async fn first_start(meta: &dyn Meta, admin_password: Option<&str>) -> Result<Option<String>> {
+/// `signing_key` is the first token signing key, sealed
+/// ([`crate::Access::new_signing_key`]).
+pub async fn first_start(
+    meta: &dyn Meta,
+    admin_password: Option<&str>,
+    signing_key: SigningKeyRecord,
+) -> Result<Option<String>> {
     // Every later start ends here, without hashing a password for nothing.
     if meta.count_users().await.map_err(errors::meta)? > 0 {
         return Ok(None);
@@ -42,6 +47,7 @@ pub async fn first_start(meta: &dyn Meta, admin_password: Option<&str>) -> Resul
         project: DEFAULT_PROJECT.into(),
         settings: ProjectSettings { public: true, ..Default::default() },
         role: berth_auth::Role::ProjectAdmin.harbor_id(),
+        signing_key,
     };
     let prepared = meta.first_start(&plan).await.map_err(errors::meta)?;
     // Another server that got there first showed its own password.
@@ -55,6 +61,10 @@ mod tests {
 
     use super::{first_start, ADMIN_USERNAME};
 
+    fn key(kid: &str) -> berth_meta::SigningKeyRecord {
+        berth_meta::SigningKeyRecord { kid: kid.into(), secret: b"sealed".to_vec(), created_at: 1 }
+    }
+
     /// Two servers starting at the same moment on one new database file:
     /// both start, one admin and one `library` exist, and exactly one of
     /// them has a generated password to show.
@@ -65,7 +75,7 @@ mod tests {
             let path = dir.path().join("berth.db");
             let (a, b) = tokio::join!(SqliteMeta::open(&path), SqliteMeta::open(&path));
             let (a, b) = (a.unwrap(), b.unwrap());
-            let (x, y) = tokio::join!(first_start(&a, None), first_start(&b, None));
+            let (x, y) = tokio::join!(first_start(&a, None, key("a")), first_start(&b, None, key("b")));
             let shown = [x.unwrap(), y.unwrap()].into_iter().flatten().count();
             assert_eq!(shown, 1, "round {round}: passwords shown");
             let meta: &dyn Meta = &a;
@@ -75,6 +85,7 @@ mod tests {
             let projects = meta.list_projects(&ProjectFilter::default(), PageRequest::ALL).await.unwrap();
             let names: Vec<&str> = projects.items.iter().map(|p| p.name.as_str()).collect();
             assert_eq!(names, ["library"], "round {round}");
+            assert_eq!(meta.signing_keys().await.unwrap().len(), 1, "round {round}: signing keys");
             let role = meta.member_role("library", admin.id).await.unwrap();
             assert_eq!(role, Some(berth_auth::Role::ProjectAdmin.harbor_id()), "round {round}");
             a.close().await;

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::projects::{insert_member, insert_project};
+use super::settings::insert_signing_key;
 use super::users::insert_user;
 use super::{begin_write, SqliteMeta};
 use crate::{FirstStart, FirstStartMeta, MetaError, MetaResult};
@@ -23,6 +24,7 @@ impl FirstStartMeta for SqliteMeta {
         if let Some(project) = insert_project(&mut *tx, &plan.project, Some(admin), &plan.settings).await? {
             insert_member(&mut *tx, project, admin, plan.role).await?;
         }
+        insert_signing_key(&mut *tx, &plan.signing_key).await?;
         tx.commit().await?;
         Ok(Some(admin))
     }
@@ -40,7 +42,8 @@ mod tests {
     fn plan() -> FirstStart {
         let mut admin = crate::suite::user("admin", "");
         admin.sysadmin = true;
-        FirstStart { admin, project: "library".into(), settings: ProjectSettings::default(), role: 1 }
+        let signing_key = SigningKeyRecord { kid: "first".into(), secret: b"sealed".to_vec(), created_at: 1 };
+        FirstStart { admin, project: "library".into(), settings: ProjectSettings::default(), role: 1, signing_key }
     }
 
     async fn raw(path: &std::path::Path, sql: &str) {
@@ -66,10 +69,12 @@ mod tests {
         assert!(meta.first_start(&plan()).await.is_err());
         assert_eq!(meta.count_users().await.unwrap(), 0, "the admin outlived a failed first start");
         assert_eq!(meta.project_by_name("library").await.unwrap(), None, "the project outlived it");
+        assert!(meta.signing_keys().await.unwrap().is_empty(), "the signing key outlived it");
 
         raw(&path, "DROP TRIGGER fail_membership").await;
         let admin = meta.first_start(&plan()).await.unwrap().expect("the next start prepares the database");
         assert_eq!(meta.member_role("library", admin).await.unwrap(), Some(1));
+        assert_eq!(meta.signing_keys().await.unwrap().len(), 1);
         assert_eq!(meta.first_start(&plan()).await.unwrap(), None, "a prepared database is left alone");
     }
 }

@@ -42,13 +42,7 @@ impl SettingsMeta for SqliteMeta {
     }
 
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> MetaResult<()> {
-        sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES (?, ?, ?)")
-            .bind(&key.kid)
-            .bind(&key.secret)
-            .bind(key.created_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        insert_signing_key(&self.pool, key).await
     }
 
     async fn delete_signing_key(&self, kid: &str) -> MetaResult<bool> {
@@ -74,4 +68,17 @@ impl SettingsMeta for SqliteMeta {
         .await?;
         Ok(done.rows_affected())
     }
+}
+
+pub(super) async fn insert_signing_key<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    key: &SigningKeyRecord,
+) -> MetaResult<()> {
+    sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES (?, ?, ?)")
+        .bind(&key.kid)
+        .bind(&key.secret)
+        .bind(key.created_at)
+        .execute(db)
+        .await?;
+    Ok(())
 }

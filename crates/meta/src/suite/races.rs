@@ -19,7 +19,8 @@ pub(super) async fn first_start_happens_once(meta: &dyn Meta) {
     let mut admin = user("admin", "");
     admin.sysadmin = true;
     let settings = ProjectSettings { public: true, ..Default::default() };
-    let plan = FirstStart { admin, project: "library".into(), settings, role: 1 };
+    let signing_key = SigningKeyRecord { kid: "first".into(), secret: b"sealed".to_vec(), created_at: 1 };
+    let plan = FirstStart { admin, project: "library".into(), settings, role: 1, signing_key };
     let (x, y) = tokio::join!(meta.first_start(&plan), meta.first_start(&plan));
     let admins: Vec<i64> = [x.unwrap(), y.unwrap()].into_iter().flatten().collect();
     assert_eq!(admins.len(), 1, "{admins:?}");
@@ -31,6 +32,7 @@ pub(super) async fn first_start_happens_once(meta: &dyn Meta) {
 
     assert_eq!(meta.delete_project(library.id).await.unwrap(), ProjectDeletion::Deleted);
     assert!(meta.delete_user(admins[0]).await.unwrap());
+    assert!(meta.delete_signing_key("first").await.unwrap(), "the first signing key was not stored");
 }
 
 /// A project deleted while its first repository is made (by a manifest in

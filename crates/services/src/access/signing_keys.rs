@@ -76,13 +76,17 @@ impl Access {
         Ok(())
     }
 
+    /// A fresh signing key, sealed for storage.
+    pub fn new_signing_key(&self) -> SigningKeyRecord {
+        let key = SigningKey::generate();
+        let sealed = self.sealing.seal(key.secret(), &context(&key.kid));
+        SigningKeyRecord { kid: key.kid.clone(), secret: sealed.into_bytes(), created_at: unix_now() }
+    }
+
     /// Adds a key that signs from now on, and prunes keys whose tokens
     /// have all expired.
     async fn add_signing_key(&self) -> Result<()> {
-        let key = SigningKey::generate();
-        let sealed = self.sealing.seal(key.secret(), &context(&key.kid));
-        let record = SigningKeyRecord { kid: key.kid.clone(), secret: sealed.into_bytes(), created_at: unix_now() };
-        self.meta.add_signing_key(&record).await.map_err(errors::meta)?;
+        self.meta.add_signing_key(&self.new_signing_key()).await.map_err(errors::meta)?;
         let max_lifetime = self.settings.current().await?.token_expiration as i64 * 60;
         self.meta.prune_signing_keys(unix_now() - max_lifetime - 60).await.map_err(errors::meta)?;
         self.keys.clear();
