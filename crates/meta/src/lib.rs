@@ -24,7 +24,9 @@ pub use audit::{AuditEntry, AuditMeta, AuditQuery};
 pub use error::{MetaError, MetaResult};
 pub use first_start::{FirstStart, FirstStartMeta};
 pub use page::{PageRequest, Paged};
-pub use projects::{MemberRecord, ProjectDeletion, ProjectFilter, ProjectMeta, ProjectRecord, ProjectSettings};
+pub use projects::{
+    MemberRecord, ProjectDeletion, ProjectFilter, ProjectMeta, ProjectOwner, ProjectRecord, ProjectSettings,
+};
 pub use refresh::{AccountKind, RefreshTokenMeta, RefreshTokenRecord};
 pub use registry::{ChildRef, ManifestPut, ManifestRecord, NewManifest, Referrer, RegistryMeta, SizeMismatch};
 pub use robots::{RobotMeta, RobotRecord, RobotUpdate};

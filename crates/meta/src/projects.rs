@@ -69,12 +69,26 @@ pub enum ProjectDeletion {
     HoldsRepositories(u64),
 }
 
+/// Who creates a project: its owner, and the role (Harbor's role id) the
+/// owner holds in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProjectOwner {
+    pub user_id: i64,
+    pub role: i64,
+}
+
 #[async_trait]
 pub trait ProjectMeta: Send + Sync + 'static {
-    /// `Ok(None)` when the name is taken. Ids are never reused: a project
+    /// `Ok(None)` when the name is taken. The owner, if any, becomes a
+    /// member in the same transaction. Ids are never reused: a project
     /// created after another was deleted gets a new one, even under the
     /// same name, so whatever is keyed by id (audit entries) stays apart.
-    async fn create_project(&self, name: &str, owner_id: Option<i64>, s: &ProjectSettings) -> MetaResult<Option<i64>>;
+    async fn create_project(
+        &self,
+        name: &str,
+        owner: Option<ProjectOwner>,
+        s: &ProjectSettings,
+    ) -> MetaResult<Option<i64>>;
 
     async fn project_by_name(&self, name: &str) -> MetaResult<Option<ProjectRecord>>;
 

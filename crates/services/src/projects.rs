@@ -7,7 +7,8 @@ use std::sync::Arc;
 use berth_auth::{Act, Resource, Role};
 use berth_core::{Error, RepoName, Result};
 use berth_meta::{
-    MemberRecord, Meta, PageRequest, Paged, ProjectDeletion, ProjectFilter, ProjectRecord, ProjectSettings,
+    MemberRecord, Meta, PageRequest, Paged, ProjectDeletion, ProjectFilter, ProjectOwner, ProjectRecord,
+    ProjectSettings,
 };
 
 use crate::access::{Access, Caller, Principal, ProjectAccess};
@@ -143,13 +144,13 @@ impl Projects {
             return Err(Error::Denied("only system administrators may create projects".into()));
         }
         check_project_name(name)?;
+        let owner = ProjectOwner { user_id: me.id, role: Role::ProjectAdmin.harbor_id() };
         let id = self
             .meta
-            .create_project(name, Some(me.id), &settings)
+            .create_project(name, Some(owner), &settings)
             .await
             .map_err(errors::meta)?
             .ok_or_else(|| Error::Conflict(format!("project '{name}' already exists")))?;
-        self.meta.add_member(id, me.id, Role::ProjectAdmin.harbor_id()).await.map_err(errors::meta)?;
         self.access.invalidate();
         self.record(caller, (id, name), name.to_owned(), "project", "create").await;
         let created = self.meta.project_by_id(id).await.map_err(errors::meta)?;

@@ -6,8 +6,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{begin_write, like_pattern, now, sql_offset, SqliteMeta};
 use crate::{
-    MemberRecord, MetaResult, PageRequest, Paged, ProjectDeletion, ProjectFilter, ProjectMeta, ProjectRecord,
-    ProjectSettings,
+    MemberRecord, MetaResult, PageRequest, Paged, ProjectDeletion, ProjectFilter, ProjectMeta, ProjectOwner,
+    ProjectRecord, ProjectSettings,
 };
 
 const SELECT_PROJECT: &str = "SELECT p.id, p.name, p.owner_id, u.username AS owner_name, p.public, p.content_trust,
@@ -114,8 +114,19 @@ pub(super) async fn insert_member(
 
 #[async_trait]
 impl ProjectMeta for SqliteMeta {
-    async fn create_project(&self, name: &str, owner: Option<i64>, s: &ProjectSettings) -> MetaResult<Option<i64>> {
-        insert_project(&self.pool, name, owner, s).await
+    async fn create_project(
+        &self,
+        name: &str,
+        owner: Option<ProjectOwner>,
+        s: &ProjectSettings,
+    ) -> MetaResult<Option<i64>> {
+        let mut tx = super::begin_write(&self.pool).await?;
+        let Some(id) = insert_project(&mut *tx, name, owner.map(|o| o.user_id), s).await? else { return Ok(None) };
+        if let Some(owner) = owner {
+            insert_member(&mut *tx, id, owner.user_id, owner.role).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn project_by_name(&self, name: &str) -> MetaResult<Option<ProjectRecord>> {

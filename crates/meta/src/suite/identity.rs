@@ -75,8 +75,10 @@ async fn projects_and_members(meta: &dyn Meta) {
     let bob = meta.create_user(&user("bob", "bob@example.com")).await.unwrap().unwrap();
     let carol = meta.create_user(&user("carol", "carol@example.com")).await.unwrap().unwrap();
     let public = ProjectSettings { public: true, ..Default::default() };
-    let shared = meta.create_project("shared", Some(bob), &public).await.unwrap().unwrap();
-    let secret = meta.create_project("secret", Some(bob), &ProjectSettings::default()).await.unwrap().unwrap();
+    let owner = Some(ProjectOwner { user_id: bob, role: 1 });
+    let shared = meta.create_project("shared", owner, &public).await.unwrap().unwrap();
+    let secret = meta.create_project("secret", owner, &ProjectSettings::default()).await.unwrap().unwrap();
+    assert_eq!(meta.member_role("secret", bob).await.unwrap(), Some(1), "the owner is a member");
     assert_eq!(meta.create_project("secret", None, &public).await.unwrap(), None);
 
     let p = meta.project_by_name("shared").await.unwrap().unwrap();
@@ -118,7 +120,9 @@ async fn projects_and_members(meta: &dyn Meta) {
     assert_eq!(meta.member_role("secret", carol).await.unwrap(), None);
     meta.add_member(shared, carol, 1).await.unwrap().unwrap();
     assert!(meta.delete_user(carol).await.unwrap());
-    assert_eq!(meta.list_members(shared, None, PageRequest::ALL).await.unwrap().total, 0);
+    let left = meta.list_members(shared, None, PageRequest::ALL).await.unwrap();
+    let left: Vec<_> = left.items.iter().map(|m| m.username.as_str()).collect();
+    assert_eq!(left, ["bob"], "a deleted user's memberships go with it");
     assert_eq!(meta.delete_project(shared).await.unwrap(), ProjectDeletion::Deleted);
     assert_eq!(meta.project_by_name("shared").await.unwrap(), None);
 }
