@@ -38,13 +38,26 @@ impl Berth {
     /// Starts `bin` with a fresh temporary data directory and extra CLI args.
     pub fn start_with(bin: &str, extra_args: &[&str]) -> Result<Berth> {
         let dir = tempfile::Builder::new().prefix("berth-test-").tempdir()?;
+        Berth::start_in(bin, dir, extra_args.iter().map(|s| s.to_string()).collect())
+    }
+
+    /// Starts `bin` with a fresh temporary data directory and `toml` as its
+    /// configuration file.
+    pub fn start_with_config(bin: &str, toml: &str) -> Result<Berth> {
+        let dir = tempfile::Builder::new().prefix("berth-test-").tempdir()?;
+        let config = dir.path().join("berth.toml");
+        std::fs::write(&config, toml)?;
+        Berth::start_in(bin, dir, vec!["--config".into(), config.display().to_string()])
+    }
+
+    fn start_in(bin: &str, dir: tempfile::TempDir, extra_args: Vec<String>) -> Result<Berth> {
         let data_dir = dir.path().join("data");
         let mut berth = Berth {
             bin: PathBuf::from(bin),
             host: String::new(),
             url: String::new(),
             data_dir,
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            extra_args,
             child: None,
             _dir: Some(dir),
         };
