@@ -34,6 +34,7 @@ fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         }
         Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
         PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "PRECONDITION"),
+        StorageFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "INSUFFICIENT_STORAGE"),
         Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_SERVER_ERROR"),
         ManifestTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "BAD_REQUEST"),
         RangeInvalid { .. } | RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "BAD_REQUEST"),

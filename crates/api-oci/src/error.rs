@@ -51,6 +51,7 @@ fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         Conflict(_) => (StatusCode::CONFLICT, "UNSUPPORTED"),
         Invalid(_) => (StatusCode::BAD_REQUEST, "UNSUPPORTED"),
         PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "DENIED"),
+        StorageFull(_) => (StatusCode::INSUFFICIENT_STORAGE, "DENIED"),
         Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "UNKNOWN"),
     }
 }

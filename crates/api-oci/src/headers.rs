@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use berth_core::{Error, Result};
-use berth_services::registry::RangeRequest;
+use berth_services::registry::{ChunkRange, RangeRequest};
 use berth_storage::ByteStream;
 use futures::TryStreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -69,7 +69,7 @@ pub(crate) fn range(headers: &HeaderMap) -> RangeHeader {
 /// Parses an upload chunk's `Content-Range: <start>-<end>` (also with a
 /// `bytes ` or `bytes=` prefix) into where it starts; checks it against
 /// `Content-Length` when both are given.
-pub(crate) fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>> {
+pub(crate) fn content_range(headers: &HeaderMap) -> Result<Option<ChunkRange>> {
     let Some(raw) = headers.get(http::header::CONTENT_RANGE) else { return Ok(None) };
     let malformed = || Error::RangeInvalid {
         message: "Content-Range must look like <start>-<end>, e.g. 0-1023".into(),
@@ -91,7 +91,7 @@ pub(crate) fn content_range_start(headers: &HeaderMap) -> Result<Option<u64>> {
             )));
         }
     }
-    Ok(Some(start))
+    Ok(Some(ChunkRange { start, end }))
 }
 
 #[cfg(test)]
@@ -107,18 +107,19 @@ mod tests {
     }
 
     #[test]
-    fn content_range() {
-        assert_eq!(content_range_start(&headers(&[])).unwrap(), None);
+    fn parses_content_range() {
+        assert_eq!(content_range(&headers(&[])).unwrap(), None);
         let ok = headers(&[("content-range", "10-19"), ("content-length", "10")]);
-        assert_eq!(content_range_start(&ok).unwrap(), Some(10));
-        assert_eq!(content_range_start(&headers(&[("content-range", "bytes 5-9/*")])).unwrap(), Some(5));
+        assert_eq!(content_range(&ok).unwrap(), Some(ChunkRange { start: 10, end: 19 }));
+        let prefixed = headers(&[("content-range", "bytes 5-9/*")]);
+        assert_eq!(content_range(&prefixed).unwrap(), Some(ChunkRange { start: 5, end: 9 }));
         let huge = headers(&[("content-range", "0-18446744073709551615"), ("content-length", "0")]);
-        assert!(matches!(content_range_start(&huge), Err(Error::SizeInvalid(_))));
+        assert!(matches!(content_range(&huge), Err(Error::SizeInvalid(_))));
         let mismatch = headers(&[("content-range", "0-9"), ("content-length", "5")]);
-        assert!(matches!(content_range_start(&mismatch), Err(Error::SizeInvalid(_))));
+        assert!(matches!(content_range(&mismatch), Err(Error::SizeInvalid(_))));
         for bad in ["", "x", "9-0", "-5", "1-", "a-b"] {
             let h = headers(&[("content-range", bad)]);
-            assert!(matches!(content_range_start(&h), Err(Error::RangeInvalid { .. })), "{bad:?} accepted");
+            assert!(matches!(content_range(&h), Err(Error::RangeInvalid { .. })), "{bad:?} accepted");
         }
     }
 

@@ -69,6 +69,10 @@ pub enum Error {
     /// that still holds repositories cannot be deleted).
     #[error("{0}")]
     PreconditionFailed(String),
+    /// The registry's storage (disk, database or a quota on them) is full.
+    /// Nothing was written; the same request succeeds once space is freed.
+    #[error("{0}")]
+    StorageFull(String),
     /// A failure the client cannot fix (disk, database). The message is
     /// logged, never sent.
     #[error("internal error: {0}")]

@@ -63,11 +63,15 @@ async fn first_start(meta: &SqliteMeta, admin_password: Option<&str>) -> anyhow:
         e => anyhow::anyhow!("preparing the database: {e}"),
     })?;
     if let Some(password) = generated {
-        // Shown once: the database keeps only its hash.
-        eprintln!(
+        // Shown once: the database keeps only its hash. Written without
+        // `eprintln!`, which would panic if stderr cannot be written.
+        use std::io::Write;
+        writeln!(
+            std::io::stderr(),
             "\n  First start: created user 'admin' with password: {password}\n  \
              Sign in and change it; it will not be shown again.\n"
-        );
+        )
+        .context("showing the generated admin password")?;
     }
     Ok(())
 }

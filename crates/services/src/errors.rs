@@ -6,7 +6,19 @@ use berth_storage::StorageError;
 
 /// A metadata failure is never the client's fault.
 pub(crate) fn meta(e: MetaError) -> Error {
-    Error::internal(e)
+    match e {
+        MetaError::Full(detail) => storage_full(detail),
+        MetaError::Database(_) | MetaError::Corrupt(_) => Error::internal(e),
+    }
+}
+
+/// The client's answer when a write met a full disk; the detail (which
+/// may name paths) goes to the log only.
+fn storage_full(detail: impl std::fmt::Display) -> Error {
+    tracing::error!(%detail, "a write failed because storage is full");
+    Error::StorageFull(
+        "the registry's storage is full: nothing was stored; try again once an administrator has freed space".into(),
+    )
 }
 
 /// Storage failures that reach here without a more specific meaning.
@@ -24,6 +36,7 @@ pub(crate) fn storage(e: StorageError) -> Error {
         StorageError::BodyInterrupted { size, source } => Error::BlobUploadInvalid(format!(
             "request body ended early ({source}); the upload now holds {size} bytes and can be resumed from there"
         )),
+        StorageError::Full(e) => storage_full(e),
         StorageError::Backend(e) => Error::internal(e),
     }
 }

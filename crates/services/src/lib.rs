@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod bootstrap;
 mod errors;
+pub mod health;
 pub mod names;
 pub mod projects;
 pub mod pulls;

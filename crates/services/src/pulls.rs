@@ -62,6 +62,13 @@ async fn flush(meta: &dyn Meta, tally: &Mutex<Tally>) {
         .map(|((repository, digest), (count, at))| PullRecord { repository, digest, count, at })
         .collect();
     if let Err(e) = meta.record_pulls(&records).await {
-        tracing::warn!(error = %e, pulls = records.len(), "recording pull counts failed");
+        tracing::warn!(error = %e, pulls = records.len(), "recording pull counts failed; keeping them for the next try");
+        // Put them back, so a failing database delays counts instead of losing them.
+        let mut tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+        for r in records {
+            let entry = tally.entry((r.repository, r.digest)).or_insert((0, 0));
+            entry.0 += r.count;
+            entry.1 = entry.1.max(r.at);
+        }
     }
 }

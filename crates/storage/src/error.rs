@@ -21,7 +21,28 @@ pub enum StorageError {
     /// arrived before the failure stays in the upload.
     #[error("upload body interrupted after {size} bytes: {source}")]
     BodyInterrupted { size: u64, source: std::io::Error },
-    /// The backend itself failed (disk full, permissions).
+    /// No space is left where blobs are stored (the disk, or a quota on
+    /// it). The write that met it was undone; writes work again once space
+    /// is freed.
+    #[error("storage is full: {0}")]
+    Full(std::io::Error),
+    /// The backend itself failed (permissions, I/O errors).
     #[error("storage backend failure: {0}")]
-    Backend(#[from] std::io::Error),
+    Backend(std::io::Error),
+}
+
+impl From<std::io::Error> for StorageError {
+    fn from(e: std::io::Error) -> Self {
+        if is_out_of_space(&e) {
+            StorageError::Full(e)
+        } else {
+            StorageError::Backend(e)
+        }
+    }
+}
+
+/// Whether an I/O failure means the disk or a quota on it is full.
+pub fn is_out_of_space(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded)
 }

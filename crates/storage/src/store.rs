@@ -73,4 +73,14 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Uploads last written to before `before`: candidates for purging.
     async fn uploads_idle_since(&self, before: std::time::SystemTime) -> StorageResult<Vec<UploadId>>;
+
+    /// Whether a small write succeeds now: fails with
+    /// [`crate::StorageError::Full`] when no space is left.
+    async fn check_writable(&self) -> StorageResult<()>;
+
+    /// Discards an upload only if nothing has written to it since `before`
+    /// and no request is using it at this moment, so a purge never takes
+    /// an upload from under a client that resumes it. Returns whether it
+    /// was discarded; an absent upload is not.
+    async fn discard_idle_upload(&self, id: &UploadId, before: std::time::SystemTime) -> StorageResult<bool>;
 }

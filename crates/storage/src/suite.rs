@@ -30,6 +30,7 @@ pub async fn run_all(store: &dyn BlobStore) {
     cancel_and_delete(store).await;
     sha512_upload(store).await;
     idle_uploads_are_listed(store).await;
+    only_idle_uploads_are_discarded(store).await;
 }
 
 async fn upload_then_read(store: &dyn BlobStore) {
@@ -141,4 +142,18 @@ async fn idle_uploads_are_listed(store: &dyn BlobStore) {
     assert!(store.uploads_idle_since(soon).await.unwrap().contains(&id));
     store.cancel_upload(&id).await.unwrap();
     assert!(!store.uploads_idle_since(soon).await.unwrap().contains(&id));
+}
+
+async fn only_idle_uploads_are_discarded(store: &dyn BlobStore) {
+    use std::time::{Duration, SystemTime};
+    let id = UploadId::new();
+    store.create_upload(&id).await.unwrap();
+    store.append_upload(&id, Some(0), body(vec![b"kept"])).await.unwrap();
+    let long_ago = SystemTime::now() - Duration::from_secs(3600);
+    assert!(!store.discard_idle_upload(&id, long_ago).await.unwrap(), "a fresh upload was discarded");
+    assert_eq!(store.upload_size(&id).await.unwrap(), 4);
+    let soon = SystemTime::now() + Duration::from_secs(5);
+    assert!(store.discard_idle_upload(&id, soon).await.unwrap());
+    assert!(matches!(store.upload_size(&id).await, Err(StorageError::UploadNotFound)));
+    assert!(!store.discard_idle_upload(&id, soon).await.unwrap(), "an absent upload was reported discarded");
 }

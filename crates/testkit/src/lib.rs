@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod oci_http;
 pub mod server;
 pub mod slapd;
+pub mod tmpfs;
 
 pub use server::{Berth, ADMIN_PASSWORD, ADMIN_USER};
 pub use slapd::Slapd;

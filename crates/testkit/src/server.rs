@@ -24,6 +24,7 @@ pub struct Berth {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     pub data_dir: PathBuf,
+    log_path: PathBuf,
     extra_args: Vec<String>,
     child: Option<Child>,
     _dir: Option<tempfile::TempDir>,
@@ -38,7 +39,8 @@ impl Berth {
     /// Starts `bin` with a fresh temporary data directory and extra CLI args.
     pub fn start_with(bin: &str, extra_args: &[&str]) -> Result<Berth> {
         let dir = tempfile::Builder::new().prefix("berth-test-").tempdir()?;
-        Berth::start_in(bin, dir, extra_args.iter().map(|s| s.to_string()).collect())
+        let data_dir = dir.path().join("data");
+        Berth::launch(bin, data_dir, dir, extra_args)
     }
 
     /// Starts `bin` with a fresh temporary data directory and `toml` as its
@@ -47,17 +49,25 @@ impl Berth {
         let dir = tempfile::Builder::new().prefix("berth-test-").tempdir()?;
         let config = dir.path().join("berth.toml");
         std::fs::write(&config, toml)?;
-        Berth::start_in(bin, dir, vec!["--config".into(), config.display().to_string()])
+        let data_dir = dir.path().join("data");
+        Berth::launch(bin, data_dir, dir, &["--config", &config.display().to_string()])
     }
 
-    fn start_in(bin: &str, dir: tempfile::TempDir, extra_args: Vec<String>) -> Result<Berth> {
-        let data_dir = dir.path().join("data");
+    /// Starts `bin` on the given data directory (say, on a small file
+    /// system a test mounted); the log is kept elsewhere.
+    pub fn start_in(bin: &str, data_dir: &Path, extra_args: &[&str]) -> Result<Berth> {
+        let dir = tempfile::Builder::new().prefix("berth-test-").tempdir()?;
+        Berth::launch(bin, data_dir.to_owned(), dir, extra_args)
+    }
+
+    fn launch(bin: &str, data_dir: PathBuf, dir: tempfile::TempDir, extra_args: &[&str]) -> Result<Berth> {
         let mut berth = Berth {
             bin: PathBuf::from(bin),
             host: String::new(),
             url: String::new(),
             data_dir,
-            extra_args,
+            log_path: dir.path().join("berth.log"),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
             child: None,
             _dir: Some(dir),
         };
@@ -73,16 +83,13 @@ impl Berth {
             host: String::new(),
             url: String::new(),
             data_dir: self.data_dir.clone(),
+            log_path: self.log_path.with_extension("node.log"),
             extra_args: self.extra_args.clone(),
             child: None,
             _dir: None,
         };
         node.spawn("127.0.0.1:0")?;
         Ok(node)
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.data_dir.parent().unwrap_or(Path::new(".")).join("berth.log")
     }
 
     fn spawn(&mut self, listen: &str) -> Result<()> {
@@ -101,7 +108,7 @@ impl Berth {
             .spawn()
             .with_context(|| format!("starting {}", self.bin.display()))?;
         let stderr = child.stderr.take().context("no stderr")?;
-        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path())?;
+        let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path)?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut tx = Some(tx);
@@ -128,7 +135,7 @@ impl Berth {
 
     /// Everything the server logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
     /// `http://127.0.0.1:PORT/v2/<path>`.

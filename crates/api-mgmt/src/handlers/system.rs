@@ -13,18 +13,19 @@ pub(crate) async fn ping() -> &'static str {
     "Pong"
 }
 
-/// Healthy when the database answers.
+/// Healthy when every component is; 503 naming the failing ones otherwise.
 pub(crate) async fn health(State(s): State<Services>) -> impl IntoResponse {
-    let db = if s.settings.current().await.is_ok() { "healthy" } else { "unhealthy" };
-    let overall = if db == "healthy" { "healthy" } else { "unhealthy" };
-    let status = if db == "healthy" { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
-    let body = json!({
-        "status": overall,
-        "components": [
-            { "name": "core", "status": "healthy" },
-            { "name": "database", "status": db },
-        ],
-    });
+    let components = s.health().await;
+    let healthy = components.iter().all(|c| c.problem.is_none());
+    let listed: Vec<_> = components
+        .iter()
+        .map(|c| match &c.problem {
+            None => json!({ "name": c.name, "status": "healthy" }),
+            Some(problem) => json!({ "name": c.name, "status": "unhealthy", "error": problem }),
+        })
+        .collect();
+    let status = if healthy { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({ "status": if healthy { "healthy" } else { "unhealthy" }, "components": listed });
     (status, Json(body))
 }
 

@@ -75,8 +75,8 @@ pub(super) async fn status(registry: &Registry, name: RepoName, id: String) -> R
 }
 
 pub(super) async fn patch(registry: &Registry, req: Req, name: RepoName, id: String) -> Reply {
-    let result = match headers::content_range_start(&req.headers) {
-        Ok(start) => registry.append_upload(&name, &id, start, headers::body_stream(req.body)).await,
+    let result = match headers::content_range(&req.headers) {
+        Ok(range) => registry.append_upload(&name, &id, range.map(|r| r.start), headers::body_stream(req.body)).await,
         Err(e) => Err(e),
     };
     match result {
@@ -100,9 +100,10 @@ pub(super) async fn patch(registry: &Registry, req: Req, name: RepoName, id: Str
 pub(super) async fn finish(registry: &Registry, req: Req, name: RepoName, id: String) -> Reply {
     let digest = digest_param(&req, "digest")?
         .ok_or_else(|| Error::DigestInvalid("finishing an upload needs ?digest=<algorithm:hex>".into()))?;
+    let range = headers::content_range(&req.headers)?;
     let has_body = headers::content_length(&req.headers) != Some(0);
     let body = has_body.then(|| headers::body_stream(req.body));
-    registry.finish_upload(&name, &id, &digest, body).await?;
+    registry.finish_upload(&name, &id, &digest, body, range).await?;
     Ok(blob_created(&name, &digest))
 }
 

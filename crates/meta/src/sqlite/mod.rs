@@ -36,13 +36,19 @@ impl SqliteMeta {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL is safe against application crashes; the
-            // blob bytes themselves are fsynced by the blob store.
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a commit returns only once the write-ahead log is on
+            // disk, so what the registry acknowledged survives power loss,
+            // not only a crash of the process (which NORMAL would cover).
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-4000");
-        let pool = SqlitePoolOptions::new().max_connections(4).min_connections(1).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .after_release(|conn, _| Box::pin(fit_for_reuse(conn)))
+            .connect_with(options)
+            .await?;
         MIGRATIONS.run(&pool).await.map_err(|e| crate::MetaError::Database(e.to_string()))?;
         Ok(SqliteMeta { pool })
     }
@@ -51,6 +57,26 @@ impl SqliteMeta {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Whether a connection handed back to the pool may serve again.
+///
+/// A transaction dropped after an error is rolled back when the connection
+/// next runs a command. When SQLite already rolled it back itself (it may,
+/// on a full disk or an I/O error), that rollback fails and the connection
+/// would still count itself inside a transaction: every later `BEGIN` on
+/// it would fail, or worse, nest into a transaction that holds the write
+/// lock. Such a connection is closed instead, and the pool opens a new one.
+async fn fit_for_reuse(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if !conn.is_in_transaction() {
+        return Ok(true);
+    }
+    // Runs after the queued rollback, so the count is settled afterwards.
+    if conn.ping().await.is_err() {
+        return Ok(false);
+    }
+    Ok(!conn.is_in_transaction())
 }
 
 /// A LIKE pattern matching values that contain `needle` literally.

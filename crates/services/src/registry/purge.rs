@@ -19,12 +19,12 @@ impl Registry {
         let cutoff = SystemTime::now().checked_sub(max_idle).unwrap_or(UNIX_EPOCH);
         let mut removed = 0;
         for id in self.blobs.uploads_idle_since(cutoff).await.map_err(errors::storage)? {
-            match self.blobs.cancel_upload(&id).await {
-                Ok(()) | Err(StorageError::UploadNotFound) => {}
-                Err(e) => return Err(errors::storage(e)),
+            // Checked again under the upload's lock: a client may have
+            // resumed it since it was listed.
+            if self.blobs.discard_idle_upload(&id, cutoff).await.map_err(errors::storage)? {
+                self.meta.delete_upload(id.as_str()).await.map_err(errors::meta)?;
+                removed += 1;
             }
-            self.meta.delete_upload(id.as_str()).await.map_err(errors::meta)?;
-            removed += 1;
         }
         let cutoff_secs = cutoff.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         for id in self.meta.uploads_created_before(cutoff_secs, ROWS_PER_PASS).await.map_err(errors::meta)? {

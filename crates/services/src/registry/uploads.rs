@@ -1,10 +1,45 @@
 //! Blob uploads: sessions, chunks, monolithic uploads and mounts.
 
+use std::sync::Arc;
+
 use berth_core::{Digest, Error, RepoName, Result};
-use berth_storage::{ByteStream, StorageError, UploadId};
+use berth_storage::{BlobStore, ByteStream, StorageError, UploadId};
 
 use super::Registry;
 use crate::errors;
+
+/// Where a chunk sits in an upload: the client's `Content-Range`, both
+/// ends inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Discards a one-shot upload unless disarmed: when the request is
+/// dropped half way (the client went away), its staged bytes go too.
+struct DiscardUnlessKept {
+    blobs: Arc<dyn BlobStore>,
+    id: Option<UploadId>,
+}
+
+impl DiscardUnlessKept {
+    fn keep(mut self) {
+        self.id = None;
+    }
+}
+
+impl Drop for DiscardUnlessKept {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let blobs = self.blobs.clone();
+            // Runs after any write still in flight for this upload.
+            tokio::spawn(async move {
+                let _ = blobs.cancel_upload(&id).await;
+            });
+        }
+    }
+}
 
 fn upload_unknown(id: &str) -> Error {
     Error::BlobUploadUnknown(format!("upload {id} is unknown: it finished, was cancelled, or never existed"))
@@ -39,13 +74,14 @@ impl Registry {
     /// Uploads a whole blob in one request and verifies it against `digest`.
     pub async fn upload_whole(&self, repo: &RepoName, digest: &Digest, body: ByteStream) -> Result<u64> {
         let id = UploadId::new();
+        // A one-shot upload cannot be resumed: unless it succeeds, the bytes
+        // are thrown away, also when the client disconnects mid-way (even
+        // while the staging file is being created).
+        let staged = DiscardUnlessKept { blobs: self.blobs.clone(), id: Some(id.clone()) };
         self.blobs.create_upload(&id).await.map_err(errors::storage)?;
-        let result = self.write_and_finish(repo, &id, digest, Some(body)).await;
-        if result.is_err() {
-            // A one-shot upload cannot be resumed: throw the bytes away.
-            let _ = self.blobs.cancel_upload(&id).await;
-        }
-        result
+        let size = self.write_and_finish(repo, &id, digest, Some((body, None))).await?;
+        staged.keep();
+        Ok(size)
     }
 
     async fn write_and_finish(
@@ -53,10 +89,17 @@ impl Registry {
         repo: &RepoName,
         id: &UploadId,
         digest: &Digest,
-        body: Option<ByteStream>,
+        last_chunk: Option<(ByteStream, Option<ChunkRange>)>,
     ) -> Result<u64> {
-        if let Some(body) = body {
-            self.blobs.append_upload(id, None, body).await.map_err(errors::storage)?;
+        if let Some((body, range)) = last_chunk {
+            match self.blobs.append_upload(id, range.map(|r| r.start), body).await {
+                Ok(_) => {}
+                // A retried request whose chunk an earlier attempt already
+                // stored: the upload ends exactly where this chunk does.
+                Err(StorageError::OffsetMismatch { size, .. })
+                    if range.is_some_and(|r| r.end.checked_add(1) == Some(size)) => {}
+                Err(e) => return Err(errors::storage(e)),
+            }
         }
         let size = self.blobs.finish_upload(id, digest).await.map_err(errors::storage)?;
         self.meta.link_blob(repo, digest, size).await.map_err(errors::meta)?;
@@ -102,17 +145,19 @@ impl Registry {
         }
     }
 
-    /// Completes an upload, with an optional last chunk, and links the
-    /// verified blob into `repo`. A digest mismatch ends the session.
+    /// Completes an upload, with an optional last chunk placed at `range`
+    /// when given, and links the verified blob into `repo`. A digest
+    /// mismatch ends the session; any other failure leaves it to retry.
     pub async fn finish_upload(
         &self,
         repo: &RepoName,
         id: &str,
         digest: &Digest,
         body: Option<ByteStream>,
+        range: Option<ChunkRange>,
     ) -> Result<u64> {
         let id = self.session(repo, id).await?;
-        let result = self.write_and_finish(repo, &id, digest, body).await;
+        let result = self.write_and_finish(repo, &id, digest, body.map(|b| (b, range))).await;
         match &result {
             Ok(_) | Err(Error::DigestInvalid(_)) | Err(Error::BlobUploadUnknown(_)) => {
                 self.meta.delete_upload(id.as_str()).await.map_err(errors::meta)?;

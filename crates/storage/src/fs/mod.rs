@@ -6,6 +6,9 @@
 //!
 //! Both live on one filesystem so finishing an upload is a `rename`.
 
+#[cfg(any(test, feature = "test-suite"))]
+pub mod faults;
+mod file_ops;
 mod hashing;
 mod read;
 mod upload;
@@ -19,12 +22,14 @@ use async_trait::async_trait;
 use berth_core::Digest;
 
 use crate::{BlobStore, ByteRange, ByteStream, StorageError, StorageResult, UploadId};
+pub use file_ops::{FileOps, RealFileOps};
 use hashing::UploadState;
+use upload::Disk;
 
 /// Blob store on a local directory.
 pub struct FsBlobStore {
     root: PathBuf,
-    fsync: bool,
+    disk: Disk,
     /// Per-upload state: serializes writers of one upload and keeps the
     /// running hash so finishing does not re-read the file. Lost on restart,
     /// in which case the hash is rebuilt from the file.
@@ -35,10 +40,16 @@ impl FsBlobStore {
     /// Opens (creating if needed) a store rooted at `root`. With `fsync`,
     /// blob data is flushed to disk before it becomes visible.
     pub fn open(root: impl Into<PathBuf>, fsync: bool) -> StorageResult<FsBlobStore> {
+        FsBlobStore::open_with(root, fsync, Arc::new(RealFileOps))
+    }
+
+    /// Like [`FsBlobStore::open`], writing through `ops` (tests pass
+    /// operations that fail on demand).
+    pub fn open_with(root: impl Into<PathBuf>, fsync: bool, ops: Arc<dyn FileOps>) -> StorageResult<FsBlobStore> {
         let root = root.into();
         std::fs::create_dir_all(root.join("blobs"))?;
         std::fs::create_dir_all(root.join("uploads"))?;
-        Ok(FsBlobStore { root, fsync, uploads: Mutex::new(HashMap::new()) })
+        Ok(FsBlobStore { root, disk: Disk { ops, fsync }, uploads: Mutex::new(HashMap::new()) })
     }
 
     fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -59,15 +70,23 @@ impl FsBlobStore {
     }
 }
 
+/// Bytes written by a writability check.
+const PROBE_BYTES: usize = 64 * 1024;
+
 fn blob_path(root: &Path, d: &Digest) -> PathBuf {
     root.join("blobs").join(d.algorithm().as_str()).join(&d.hex()[..2]).join(d.hex())
+}
+
+/// A blocking task that panicked or was cancelled.
+fn join_error(e: tokio::task::JoinError) -> StorageError {
+    StorageError::Backend(std::io::Error::other(e))
 }
 
 fn not_found_as<T>(e: std::io::Error, missing: StorageError) -> StorageResult<T> {
     if e.kind() == std::io::ErrorKind::NotFound {
         Err(missing)
     } else {
-        Err(StorageError::Backend(e))
+        Err(e.into())
     }
 }
 
@@ -94,13 +113,28 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn create_upload(&self, id: &UploadId) -> StorageResult<()> {
-        tokio::fs::File::create(self.upload_path(id)).await?;
-        Ok(())
+        // The lock goes with the blocking call, so a cancel issued when the
+        // request is dropped half way runs after the file exists.
+        let guard = self.upload_state(id).lock_owned().await;
+        let path = self.upload_path(id);
+        let disk = self.disk.clone();
+        tokio::task::spawn_blocking(move || {
+            let created = std::fs::File::create(&path).and_then(|_| match path.parent() {
+                // The new name must survive power loss like the bytes that
+                // acknowledged chunks will put in it.
+                Some(dir) if disk.fsync => disk.ops.sync_dir(dir),
+                _ => Ok(()),
+            });
+            drop(guard);
+            created.map_err(StorageError::from)
+        })
+        .await
+        .map_err(join_error)?
     }
 
     async fn append_upload(&self, id: &UploadId, offset: Option<u64>, body: ByteStream) -> StorageResult<u64> {
         let state = self.upload_state(id).lock_owned().await;
-        let result = upload::append(self.upload_path(id), state, offset, body, self.fsync).await;
+        let result = upload::append(self.upload_path(id), state, offset, body, self.disk.clone()).await;
         if matches!(result, Err(StorageError::UploadNotFound)) {
             self.forget_upload(id);
         }
@@ -117,8 +151,8 @@ impl BlobStore for FsBlobStore {
     async fn finish_upload(&self, id: &UploadId, expected: &Digest) -> StorageResult<u64> {
         let state = self.upload_state(id).lock_owned().await;
         let target = self.blob_path(expected);
-        let result = upload::finish(self.upload_path(id), state, expected, target, self.fsync).await;
-        if !matches!(result, Err(StorageError::Backend(_))) {
+        let result = upload::finish(self.upload_path(id), state, expected, target, self.disk.clone()).await;
+        if !matches!(result, Err(StorageError::Backend(_) | StorageError::Full(_))) {
             self.forget_upload(id);
         }
         result
@@ -136,6 +170,43 @@ impl BlobStore for FsBlobStore {
             }
         }
         Ok(idle)
+    }
+
+    async fn check_writable(&self) -> StorageResult<()> {
+        let probe = self.root.join("uploads").join(format!(".probe-{}", UploadId::new().as_str()));
+        tokio::task::spawn_blocking(move || {
+            // As much as a typical small blob, so a nearly full disk fails too.
+            let written = std::fs::write(&probe, [0u8; PROBE_BYTES]);
+            let _ = std::fs::remove_file(&probe);
+            written.map_err(StorageError::from)
+        })
+        .await
+        .map_err(join_error)?
+    }
+
+    async fn discard_idle_upload(&self, id: &UploadId, before: std::time::SystemTime) -> StorageResult<bool> {
+        let state = self.upload_state(id);
+        // A request holding the upload is using it: not idle, whatever its age.
+        let Ok(_guard) = state.try_lock() else { return Ok(false) };
+        let path = self.upload_path(id);
+        let modified = match tokio::fs::metadata(&path).await {
+            Ok(m) => m.modified()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.forget_upload(id);
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if modified >= before {
+            return Ok(false);
+        }
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        self.forget_upload(id);
+        Ok(true)
     }
 
     async fn cancel_upload(&self, id: &UploadId) -> StorageResult<()> {
@@ -178,3 +249,6 @@ mod tests {
         assert_eq!(store.finish_upload(&id, &d).await.unwrap(), 14);
     }
 }
+
+#[cfg(test)]
+mod fault_tests;

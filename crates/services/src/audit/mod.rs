@@ -2,8 +2,9 @@
 //! whether it succeeded. Entries are written in batches by a background
 //! task so recording never adds a database write to the request path.
 
+mod writer;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use berth_core::Result;
 use berth_meta::{AuditEntry, AuditQuery, Meta, PageRequest, Paged};
@@ -13,8 +14,6 @@ use crate::access::Caller;
 use crate::{errors, unix_now};
 
 const QUEUE: usize = 8192;
-const BATCH: usize = 512;
-const LINGER: Duration = Duration::from_millis(200);
 
 /// One action to record.
 #[derive(Debug, Clone)]
@@ -99,7 +98,7 @@ impl Audit {
     /// Starts the background writer; it ends when every `Audit` is dropped.
     pub fn start(meta: Arc<dyn Meta>) -> Audit {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(meta.clone(), rx));
+        tokio::spawn(writer::run(meta.clone(), rx));
         Audit { meta, tx }
     }
 
@@ -111,7 +110,8 @@ impl Audit {
         }
     }
 
-    /// Waits until everything queued so far is stored.
+    /// Waits until everything queued so far is stored, or one attempt to
+    /// store it has failed.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
         if self.tx.send(Msg::Flush(done)).await.is_ok() {
@@ -133,35 +133,7 @@ impl Audit {
     }
 }
 
-async fn write_batches(meta: Arc<dyn Meta>, mut rx: mpsc::Receiver<Msg>) {
-    let mut batch: Vec<AuditEntry> = Vec::new();
-    let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
-    while let Some(first) = rx.recv().await {
-        let mut next = Some(first);
-        let deadline = tokio::time::Instant::now() + LINGER;
-        while let Some(msg) = next.take() {
-            match msg {
-                Msg::Record(e) => batch.push(entry(e)),
-                Msg::Flush(w) => waiters.push(w),
-            }
-            if batch.len() >= BATCH || !waiters.is_empty() {
-                break;
-            }
-            next = tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten();
-        }
-        if !batch.is_empty() {
-            if let Err(e) = meta.append_audit(&batch).await {
-                tracing::error!(error = %e, entries = batch.len(), "writing audit entries failed");
-            }
-            batch.clear();
-        }
-        for w in waiters.drain(..) {
-            let _ = w.send(());
-        }
-    }
-}
-
-fn entry(e: AuditEvent) -> AuditEntry {
+pub(crate) fn entry(e: AuditEvent) -> AuditEntry {
     let (project, project_id) = match e.project {
         Some(p) => (Some(p.name), p.id),
         None => (None, None),
@@ -182,6 +154,8 @@ fn entry(e: AuditEvent) -> AuditEntry {
 
 #[cfg(test)]
 mod tests {
+    use sqlx::Connection;
+
     use super::*;
 
     #[tokio::test]
@@ -200,5 +174,37 @@ mod tests {
         let found = audit.search(&AuditQuery::default(), PageRequest::ALL).await.unwrap();
         let e = &found.items[0];
         assert_eq!((found.total, e.at, e.project.as_deref(), e.project_id), (1, 1_000, Some("team"), Some(42)));
+    }
+
+    #[tokio::test]
+    async fn entries_the_database_refuses_are_kept_and_stored_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        let meta: Arc<dyn Meta> = Arc::new(berth_meta::sqlite::SqliteMeta::open(&path).await.unwrap());
+        let audit = Audit::start(meta);
+        // The database refuses audit entries, as it would with a full disk.
+        let mut admin = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        let refuse = "CREATE TRIGGER refuse BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END";
+        sqlx::query(refuse).execute(&mut admin).await.unwrap();
+        let mut event = AuditEvent::login("alice".into(), "127.0.0.1".into(), true);
+        event.at = 1_000;
+        audit.record(event).await;
+        audit.flush().await;
+        assert_eq!(audit.search(&AuditQuery::default(), PageRequest::ALL).await.unwrap().total, 0);
+
+        sqlx::query("DROP TRIGGER refuse").execute(&mut admin).await.unwrap();
+        audit.record(AuditEvent::login("bob".into(), "127.0.0.1".into(), false)).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let found = loop {
+            audit.flush().await;
+            let found = audit.search(&AuditQuery::default(), PageRequest::ALL).await.unwrap();
+            if found.total == 2 || std::time::Instant::now() > deadline {
+                break found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        let mut names: Vec<_> = found.items.iter().map(|e| (e.username.as_str(), e.at == 1_000)).collect();
+        names.sort();
+        assert_eq!(names, [("alice", true), ("bob", false)]);
     }
 }
