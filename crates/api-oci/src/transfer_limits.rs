@@ -194,6 +194,26 @@ mod tests {
     }
 
     #[test]
+    fn blob_downloads_and_upload_bodies_are_transfers() {
+        const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let request = |method: &str, path: &str, body: &'static str| {
+            let body = if body.is_empty() { Body::empty() } else { Body::from(body) };
+            Request::builder().method(method).uri(path).body(body).unwrap()
+        };
+        let blob = format!("/v2/a/blobs/{D}");
+        assert!(is_transfer(&request("GET", &blob, "")));
+        assert!(!is_transfer(&request("HEAD", &blob, "")));
+        assert!(!is_transfer(&request("GET", "/v2/a/manifests/v1", "")));
+        assert!(!is_transfer(&request("GET", "/v2/a/blobs/sha256:abc", "")));
+        assert!(!is_transfer(&request("POST", "/v2/a/blobs/uploads/", "")));
+        assert!(is_transfer(&request("POST", &format!("/v2/a/blobs/uploads/?digest={D}"), "data")));
+        assert!(is_transfer(&request("PATCH", "/v2/a/blobs/uploads/x", "data")));
+        assert!(is_transfer(&request("PUT", "/v2/a/blobs/uploads/x", "data")));
+        assert!(!is_transfer(&request("PUT", &format!("/v2/a/blobs/uploads/x?digest={D}"), "")));
+        assert!(!is_transfer(&request("GET", "/v2/a/blobs/uploads/x", "")));
+    }
+
+    #[test]
     fn ipv6_clients_count_by_their_64() {
         let limits = TransferLimits::new(1, 10);
         let _a = limits.begin(ip("2001:db8:1:2::1")).unwrap();

@@ -55,6 +55,36 @@ fn is_complete(received: &[u8]) -> bool {
     length.is_some_and(|n: usize| body.len() >= n)
 }
 
+/// Starts `n` uploads from this address, each a chunked `PATCH` that has
+/// sent one byte; returns the answers of those refused and the streams of
+/// those the server went on reading.
+async fn trickle(berth: &Berth, reg: &OciClient, n: usize) -> (Vec<String>, Vec<TcpStream>) {
+    let mut locations = Vec::new();
+    for _ in 0..n {
+        locations.push(reg.upload_location("app").await);
+    }
+    let mut streams = Vec::new();
+    for location in &locations {
+        streams.push(start_trickle(reg, &berth.host, location).await);
+    }
+    let answers = futures::future::join_all(streams.iter_mut().map(|s| answer_within(s, Duration::from_secs(3)))).await;
+    let (refused, trickling): (Vec<_>, Vec<_>) = answers.into_iter().zip(streams).partition(|(a, _)| a.is_some());
+    (refused.into_iter().filter_map(|(a, _)| a).collect(), trickling.into_iter().map(|(_, s)| s).collect())
+}
+
+/// Times a pull of `layer` and a chunked push of 3 MiB by `other`.
+async fn pull_and_push(other: &OciClient, layer: &Blob) -> (Duration, Duration) {
+    let started = Instant::now();
+    other.assert_blob("app", layer).await;
+    let pulled = started.elapsed();
+    let pushed_blob = Blob::random(3 << 20);
+    let started = Instant::now();
+    expect_status(other.upload_chunked("app", &pushed_blob, 1 << 20).await, 201).await;
+    let pushed = started.elapsed();
+    other.assert_blob("app", &pushed_blob).await;
+    (pulled, pushed)
+}
+
 /// Asserts a 429 refusal naming the per-client limit.
 async fn assert_refused_per_client(resp: reqwest::Response, limit: usize) {
     assert_eq!(header(&resp, "Retry-After").as_deref(), Some("10"));
@@ -68,28 +98,15 @@ async fn trickling_uploads_are_limited_per_client_and_others_get_through() {
     let (berth, reg) = start_registry(BIN);
     let layer = Blob::random(1 << 20);
     reg.push_blob("app", &layer).await;
-    let mut locations = Vec::new();
-    for _ in 0..TRICKLERS {
-        locations.push(reg.upload_location("app").await);
-    }
-
     let trickle_started = Instant::now();
-    let mut streams = Vec::new();
-    for location in &locations {
-        streams.push(start_trickle(&reg, &berth.host, location).await);
-    }
-    let answers = futures::future::join_all(streams.iter_mut().map(|s| answer_within(s, Duration::from_secs(3)))).await;
-    let (refused, trickling): (Vec<_>, Vec<_>) = answers.into_iter().zip(streams).partition(|(a, _)| a.is_some());
+    let (refused, trickling) = trickle(&berth, &reg, TRICKLERS).await;
     assert_eq!(trickling.len(), PER_CLIENT, "uploads one client may trickle at once");
-    for (answer, _) in &refused {
-        let answer = answer.as_deref().unwrap_or_default();
+    for answer in &refused {
         assert!(answer.starts_with("http/1.1 429"), "{answer}");
         assert!(answer.contains("\r\nretry-after: 10\r\n"), "{answer}");
         assert!(answer.contains(r#""code":"toomanyrequests""#), "{answer}");
-        assert!(
-            answer.contains(&format!("this client already has {PER_CLIENT} blob downloads or uploads")),
-            "{answer}"
-        );
+        let message = format!("this client already has {PER_CLIENT} blob downloads or uploads");
+        assert!(answer.contains(&message), "{answer}");
     }
     // That address may start no transfer now, but other requests go on.
     assert_refused_per_client(reg.get_blob("app", &layer.digest).await, PER_CLIENT).await;
@@ -97,13 +114,7 @@ async fn trickling_uploads_are_limited_per_client_and_others_get_through() {
 
     // Another client pulls and pushes as if nothing were going on.
     let other = OciClient::admin_from(&berth.url, other_address());
-    let started = Instant::now();
-    other.assert_blob("app", &layer).await;
-    let pulled = started.elapsed();
-    let pushed_blob = Blob::random(3 << 20);
-    let started = Instant::now();
-    expect_status(other.upload_chunked("app", &pushed_blob, 1 << 20).await, 201).await;
-    let pushed = started.elapsed();
+    let (pulled, pushed) = pull_and_push(&other, &layer).await;
     eprintln!(
         "{} of {TRICKLERS} trickled uploads held, {} refused; the other client pulled 1 MiB in {pulled:.2?} \
          and pushed 3 MiB (POST, 3 PATCH, PUT) in {pushed:.2?}",
@@ -112,12 +123,11 @@ async fn trickling_uploads_are_limited_per_client_and_others_get_through() {
     );
     assert!(pulled < Duration::from_secs(5), "the other client's pull took {pulled:?}");
     assert!(pushed < Duration::from_secs(5), "the other client's push took {pushed:?}");
-    other.assert_blob("app", &pushed_blob).await;
 
     // One more byte 20 s after the first, then each trickled upload ends
     // and is accepted whole.
     tokio::time::sleep_until((trickle_started + Duration::from_secs(20)).into()).await;
-    let mut trickling: Vec<TcpStream> = trickling.into_iter().map(|(_, s)| s).collect();
+    let mut trickling = trickling;
     for s in &mut trickling {
         s.write_all(b"1\r\nb\r\n0\r\n\r\n").await.expect("a trickled upload was cut off");
     }
@@ -129,6 +139,27 @@ async fn trickling_uploads_are_limited_per_client_and_others_get_through() {
     assert!(trickle_started.elapsed() < Duration::from_secs(30), "uploads were held over 30 s");
     // The finished uploads freed their client's transfers.
     reg.assert_blob("app", &layer).await;
+}
+
+#[tokio::test]
+async fn more_trickling_uploads_than_disk_threads_starve_no_one() {
+    // Without the per-client limit, one address trickles more uploads than
+    // there are disk threads (`max_blocking_threads`, 64).
+    let berth = Berth::start_with_config(BIN, "[transfers]\nper_client = 200\n").expect("berth starts");
+    let reg = OciClient::new(&berth.url);
+    let layer = Blob::random(1 << 20);
+    reg.push_blob("app", &layer).await;
+    let (refused, trickling) = trickle(&berth, &reg, TRICKLERS).await;
+    assert!(refused.is_empty(), "refused under a limit of 200: {refused:?}");
+
+    let other = OciClient::admin_from(&berth.url, other_address());
+    let (pulled, pushed) = pull_and_push(&other, &layer).await;
+    eprintln!(
+        "with {} uploads trickling, another client pulled in {pulled:.2?}, pushed in {pushed:.2?}",
+        trickling.len()
+    );
+    assert!(pulled < Duration::from_secs(5), "the other client's pull took {pulled:?}");
+    assert!(pushed < Duration::from_secs(5), "the other client's push took {pushed:?}");
 }
 
 #[tokio::test]
