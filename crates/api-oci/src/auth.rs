@@ -2,9 +2,6 @@
 //! `Authorization`, the per-route check, and the Bearer challenge that
 //! tells clients where to get a token.
 
-use std::net::SocketAddr;
-
-use axum::extract::ConnectInfo;
 use axum::response::Response;
 use berth_services::access::{Caller, Credentials, RepoAction, Surface, TOKEN_SERVICE};
 use berth_services::Access;
@@ -15,7 +12,7 @@ use crate::route::{Action, Route};
 
 /// The client's address as the connection shows it.
 pub(crate) fn client_address(extensions: &http::Extensions) -> String {
-    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()
+    crate::client::ip(extensions).map(|ip| ip.to_string()).unwrap_or_default()
 }
 
 /// Credentials from `Authorization`, if any; unreadable ones are errors.

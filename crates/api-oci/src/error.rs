@@ -6,6 +6,8 @@ use berth_core::Error;
 use http::{HeaderValue, StatusCode};
 use serde_json::json;
 
+use crate::transfer_limits::Refusal;
+
 /// An error as the `/v2/` API reports it.
 #[derive(Debug)]
 pub(crate) enum ApiError {
@@ -14,6 +16,8 @@ pub(crate) enum ApiError {
     NoRoute,
     /// The route does not answer this method.
     MethodNotAllowed,
+    /// A blob transfer would exceed a limit on transfers in progress.
+    TooManyTransfers(Refusal),
 }
 
 impl From<Error> for ApiError {
@@ -70,6 +74,11 @@ impl IntoResponse for ApiError {
             ),
             ApiError::MethodNotAllowed => {
                 error_body(StatusCode::METHOD_NOT_ALLOWED, "UNSUPPORTED", "this endpoint does not answer that method")
+            }
+            ApiError::TooManyTransfers(refusal) => {
+                let mut resp = error_body(StatusCode::TOO_MANY_REQUESTS, "TOOMANYREQUESTS", &refusal.to_string());
+                resp.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(refusal.retry_after()));
+                resp
             }
             ApiError::Domain(Error::Internal(detail)) => {
                 let id = uuid::Uuid::new_v4();

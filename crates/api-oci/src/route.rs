@@ -45,6 +45,12 @@ pub enum Action {
 }
 
 impl Route {
+    /// Parses a request path (`/v2/...`). `Ok(None)` means no route has
+    /// that shape.
+    pub fn from_path(path: &str) -> Result<Option<Route>> {
+        Route::parse(path.strip_prefix("/v2").unwrap_or_default().trim_start_matches('/'))
+    }
+
     /// Parses the part of the path after `/v2/`. `Ok(None)` means no route
     /// has that shape.
     pub fn parse(rest: &str) -> Result<Option<Route>> {

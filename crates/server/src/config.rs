@@ -19,6 +19,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub storage: StorageConfig,
     pub uploads: UploadsConfig,
+    pub connections: ConnectionsConfig,
+    pub transfers: TransfersConfig,
     /// Upper bound on threads used for blocking disk work.
     pub max_blocking_threads: usize,
     /// On shutdown, how long requests in flight may take to finish.
@@ -59,6 +61,35 @@ pub struct UploadsConfig {
     pub purge_interval_minutes: u64,
 }
 
+/// Limits on client connections, so clients that hold connections open
+/// cannot exhaust file descriptors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    /// A client must send the headers of a request within this many
+    /// seconds: of connecting, for its first request, and on HTTP/1 of the
+    /// previous answer, for the next one.
+    pub request_header_seconds: u64,
+    /// A connection with no request in progress is closed after this many
+    /// seconds (HTTP/1 ones sooner if `request_header_seconds` is shorter).
+    pub idle_seconds: u64,
+    /// At most this many connections are open at once; more wait in the
+    /// listen backlog. Default: the open-file limit less a reserve for
+    /// blob files and the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_open: Option<usize>,
+}
+
+/// Limits on blob downloads and upload bodies in progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransfersConfig {
+    /// At most this many from one client address.
+    pub per_client: usize,
+    /// At most this many in all.
+    pub total: usize,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -66,6 +97,13 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             storage: StorageConfig { fsync: true },
             uploads: UploadsConfig { purge_after_hours: 168, purge_interval_minutes: 60 },
+            connections: ConnectionsConfig { request_header_seconds: 30, idle_seconds: 90, max_open: None },
+            // Docker pulls 3 layers and pushes 5 at a time; 32 leaves room
+            // for a handful of hosts behind one NAT address (a Kubernetes
+            // node pool) without letting one address take every disk
+            // thread. 512 in all bounds the open blob files, which the
+            // default connection cap reserves descriptors for.
+            transfers: TransfersConfig { per_client: 32, total: 512 },
             max_blocking_threads: 64,
             shutdown_grace_seconds: 60,
             admin_password: None,
@@ -80,6 +118,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "data_dir",
     "storage",
     "uploads",
+    "connections",
+    "transfers",
     "max_blocking_threads",
     "shutdown_grace_seconds",
     "admin_password",
@@ -113,7 +153,14 @@ pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
         TOP_LEVEL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
     });
     figment = figment.merge(env).merge(Serialized::defaults(flags));
-    figment.extract().context("invalid configuration")
+    let config: Config = figment.extract().context("invalid configuration")?;
+    let c = &config.connections;
+    anyhow::ensure!(c.request_header_seconds > 0, "connections.request_header_seconds must be at least 1");
+    anyhow::ensure!(c.idle_seconds > 0, "connections.idle_seconds must be at least 1");
+    anyhow::ensure!(c.max_open != Some(0), "connections.max_open must be at least 1");
+    let t = &config.transfers;
+    anyhow::ensure!(t.per_client > 0 && t.total > 0, "transfers.per_client and transfers.total must be at least 1");
+    Ok(config)
 }
 
 /// The configuration as TOML.
@@ -163,6 +210,38 @@ mod tests {
             assert!(load(&ServeArgs::default()).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn connection_and_transfer_limits_from_env() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("BERTH_CONNECTIONS__IDLE_SECONDS", "5");
+            jail.set_env("BERTH_CONNECTIONS__MAX_OPEN", "100");
+            jail.set_env("BERTH_TRANSFERS__PER_CLIENT", "3");
+            let c = load(&ServeArgs::default()).unwrap();
+            assert_eq!(c.connections.idle_seconds, 5);
+            assert_eq!(c.connections.max_open, Some(100));
+            assert_eq!(c.connections.request_header_seconds, 30);
+            assert_eq!((c.transfers.per_client, c.transfers.total), (3, 512));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn limits_of_zero_are_refused() {
+        for (key, value) in [
+            ("BERTH_CONNECTIONS__IDLE_SECONDS", "0"),
+            ("BERTH_CONNECTIONS__REQUEST_HEADER_SECONDS", "0"),
+            ("BERTH_CONNECTIONS__MAX_OPEN", "0"),
+            ("BERTH_TRANSFERS__TOTAL", "0"),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env(key, value);
+                let e = load(&ServeArgs::default()).unwrap_err();
+                assert!(e.to_string().contains("at least 1"), "{key}: {e}");
+                Ok(())
+            });
+        }
     }
 
     #[test]

@@ -2,8 +2,11 @@
 
 mod cli;
 mod config;
+mod connection_cap;
+mod connection_idle;
 mod housekeeping;
 mod listener;
+mod nofile;
 mod secret_key;
 mod serve;
 mod telemetry;

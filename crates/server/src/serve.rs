@@ -2,6 +2,7 @@
 //! until SIGTERM or SIGINT, letting in-flight requests finish.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::response::{IntoResponse, Response};
@@ -11,9 +12,10 @@ use berth_storage::fs::FsBlobStore;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Config;
-use crate::{housekeeping, listener, secret_key};
+use crate::{housekeeping, listener, nofile, secret_key};
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let nofile = nofile::raise_to_hard_limit();
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
     let meta = SqliteMeta::open(&config.data_dir.join("berth.db")).await.context("opening the database")?;
@@ -24,7 +26,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     services.prepare().await.map_err(|e| anyhow::anyhow!("preparing stored secrets: {e}"))?;
 
     let housekeeping = tokio::spawn(housekeeping::run(services.clone(), config.uploads.clone()));
-    let app = berth_api_oci::router(services.clone())
+    let transfers = berth_api_oci::TransferLimits::new(config.transfers.per_client, config.transfers.total);
+    let app = berth_api_oci::router(services.clone(), transfers)
         .merge(berth_api_mgmt::router(services.clone()))
         .fallback(no_such_endpoint)
         .layer(CatchPanicLayer::custom(panic_response));
@@ -34,8 +37,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(data_dir = %config.data_dir.display(), "listening on http://{addr}");
-    let grace = std::time::Duration::from_secs(config.shutdown_grace_seconds);
-    listener::serve(listener, app, shutdown_signal(), grace).await;
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let limits = listener::Limits {
+        request_header: Duration::from_secs(config.connections.request_header_seconds),
+        idle: Duration::from_secs(config.connections.idle_seconds),
+        max_open: config
+            .connections
+            .max_open
+            .unwrap_or_else(|| nofile::connection_budget(nofile, config.transfers.total)),
+    };
+    listener::serve(listener, app, limits, shutdown_signal(), grace).await;
     housekeeping.abort();
     services.audit.flush().await;
     services.repositories.flush_pulls().await;

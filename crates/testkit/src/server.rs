@@ -43,6 +43,16 @@ impl Berth {
         Berth::launch(bin, data_dir, dir, extra_args)
     }
 
+    /// Starts `bin` with a fresh temporary data directory and `toml` as its
+    /// configuration file.
+    pub fn start_with_config(bin: &str, toml: &str) -> Result<Berth> {
+        let dir = tempfile::Builder::new().prefix("berth-test-").tempdir()?;
+        let config = dir.path().join("berth.toml");
+        std::fs::write(&config, toml)?;
+        let data_dir = dir.path().join("data");
+        Berth::launch(bin, data_dir, dir, &["--config", &config.display().to_string()])
+    }
+
     /// Starts `bin` on the given data directory (say, on a small file
     /// system a test mounted); the log is kept elsewhere.
     pub fn start_in(bin: &str, data_dir: &Path, extra_args: &[&str]) -> Result<Berth> {

@@ -65,8 +65,7 @@ async fn handle(services: &Services, parts: http::request::Parts, body: Body, re
 }
 
 fn recognize(req: &Req) -> Result<(Route, Action), ApiError> {
-    let rest = req.uri.path().strip_prefix("/v2").unwrap_or_default().trim_start_matches('/');
-    let route = Route::parse(rest)?.ok_or(ApiError::NoRoute)?;
+    let route = Route::from_path(req.uri.path())?.ok_or(ApiError::NoRoute)?;
     let action = route.action(&req.method).ok_or(ApiError::MethodNotAllowed)?;
     Ok((route, action))
 }

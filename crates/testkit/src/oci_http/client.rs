@@ -19,6 +19,18 @@ pub fn start_registry(bin: &str) -> (crate::Berth, OciClient) {
 /// Basic with `ADMIN_USER:ADMIN_PASSWORD` (a test checks they agree).
 pub const ADMIN_AUTHORIZATION: &str = "Basic YWRtaW46QmVydGgtVGVzdC1BZG1pbi0x";
 
+/// An unpooled HTTP client that follows no redirects, its connections
+/// coming from `local` if given.
+fn http_client(local: Option<std::net::IpAddr>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(local)
+        .build()
+        .expect("http client")
+}
+
 /// A registry client bound to one base URL and one identity.
 #[derive(Clone)]
 pub struct OciClient {
@@ -43,14 +55,15 @@ impl OciClient {
 
     /// A client using `credentials` (username, password) with Basic auth.
     pub fn with_credentials(base_url: &str, credentials: Option<(&str, &str)>) -> OciClient {
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
         let credentials = credentials.map(|(u, p)| (u.to_owned(), p.to_owned()));
-        OciClient { http, base: Url::parse(base_url).expect("base url"), credentials }
+        OciClient { http: http_client(None), base: Url::parse(base_url).expect("base url"), credentials }
+    }
+
+    /// A client signed in as the system admin whose connections come from
+    /// `local` (any `127.x.y.z` reaches a loopback server), so the server
+    /// sees another client address.
+    pub fn admin_from(base_url: &str, local: std::net::IpAddr) -> OciClient {
+        OciClient { http: http_client(Some(local)), ..OciClient::new(base_url) }
     }
 
     /// Creates a project through the management API, asserting 201.
