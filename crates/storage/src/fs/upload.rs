@@ -77,8 +77,7 @@ impl Sink {
         }
         let hasher = state.take_hasher(path, size, berth_core::Algorithm::Sha256)?;
         let file = OpenOptions::new().append(true).open(path)?;
-        let writeback = if disk.fsync { Some(Writeback::start(&file, disk.ops.clone())?) } else { None };
-        Ok(Sink { state, file, hasher, start: size, len: size, writeback, since_nudge: 0, disk })
+        Ok(Sink { state, file, hasher, start: size, len: size, writeback: None, since_nudge: 0, disk })
     }
 
     fn write(&mut self, batch: &[u8]) -> std::io::Result<()> {
@@ -86,8 +85,13 @@ impl Sink {
         self.hasher.update(batch);
         self.len += batch.len() as u64;
         self.since_nudge += batch.len() as u64;
-        if self.since_nudge >= NUDGE_EVERY {
+        if self.since_nudge >= NUDGE_EVERY && self.disk.fsync {
             self.since_nudge = 0;
+            // Started only for uploads this large, so the many small or
+            // slow ones cost no thread.
+            if self.writeback.is_none() {
+                self.writeback = Some(Writeback::start(&self.file, self.disk.ops.clone())?);
+            }
             if let Some(w) = &self.writeback {
                 w.nudge();
             }
@@ -98,10 +102,8 @@ impl Sink {
     /// Makes the appended bytes durable and remembers the hash that covers
     /// them; on failure, undoes the append. Returns the new size.
     fn seal(mut self) -> StorageResult<u64> {
-        let flushed = match self.writeback.take() {
-            Some(w) => w.finish().and_then(|()| self.disk.ops.sync(&self.file)),
-            None => Ok(()),
-        };
+        let writeback = self.writeback.take().map_or(Ok(()), Writeback::finish);
+        let flushed = if self.disk.fsync { writeback.and_then(|()| self.disk.ops.sync(&self.file)) } else { Ok(()) };
         match flushed {
             Ok(()) => {
                 self.state.hash = Some((self.len, self.hasher));
