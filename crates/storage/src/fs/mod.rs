@@ -7,6 +7,7 @@
 //! Both live on one filesystem so finishing an upload is a `rename`.
 
 mod hashing;
+mod quarantine;
 mod read;
 mod upload;
 mod writeback;
@@ -83,6 +84,14 @@ impl BlobStore for FsBlobStore {
 
     async fn read(&self, digest: &Digest, range: Option<ByteRange>) -> StorageResult<ByteStream> {
         read::open_stream(self.blob_path(digest), range).await
+    }
+
+    async fn check_size(&self, digest: &Digest, size: u64) -> StorageResult<()> {
+        read::check_size(&self.root, digest, size).await
+    }
+
+    async fn read_checked(&self, digest: &Digest, size: u64, range: Option<ByteRange>) -> StorageResult<ByteStream> {
+        read::open_checked(&self.root, digest, size, range).await
     }
 
     async fn delete(&self, digest: &Digest) -> StorageResult<()> {
