@@ -6,6 +6,7 @@
 //!
 //! Both live on one filesystem so finishing an upload is a `rename`.
 
+mod chunks;
 mod hashing;
 mod quarantine;
 mod read;
