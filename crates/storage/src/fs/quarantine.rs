@@ -45,7 +45,7 @@ pub(super) fn set_aside(root: &Path, path: &Path, digest: &Digest, found: &Metad
             %digest, %damage, quarantined = %target.display(),
             "stored blob is damaged; set aside, it reads as absent until it is pushed again"
         ),
-        Ok(None) => tracing::error!(%digest, %damage, "stored blob was damaged and has been replaced since"),
+        Ok(None) => tracing::error!(%digest, %damage, "stored blob was damaged; already set aside or replaced"),
         Err(e) => tracing::error!(%digest, %damage, error = %e, "stored blob is damaged and could not be set aside"),
     }
     StorageError::BlobDamaged(damage.to_string())
