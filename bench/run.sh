@@ -6,6 +6,7 @@
 #   BENCH_DURATION   wrk duration per run, e.g. 10s or 10 (default 10s)
 #   BENCH_CONNECTIONS wrk connections (default 100)
 #   BENCH_ONLY       distribution | berth: benchmark only that registry
+#   BENCH_PHASES     comma-separated phases to run, e.g. 1,2 for the big transfers (default 1,2,3,4)
 #   BENCH_DIR        parent directory for fixtures and registry data (default $TMPDIR or /tmp)
 #   BENCH_KEEP       1: keep the work directory after the run
 #   BERTH_BIN        berth binary to use instead of building target/release/berth
@@ -25,6 +26,7 @@ DURATION=${BENCH_DURATION:-10s}
 [[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
 CONNECTIONS=${BENCH_CONNECTIONS:-100}
 ONLY=${BENCH_ONLY:-}
+PHASES=${BENCH_PHASES:-1,2,3,4}
 KEEP=${BENCH_KEEP:-0}
 BERTH_ARGS=${BERTH_ARGS:-}
 
@@ -34,6 +36,9 @@ die() { echo "bench: $*" >&2; exit 1; }
 [[ $LAYERS =~ ^[0-9]+$ && $LAYERS -ge 1 ]] || die "BENCH_LAYERS must be a positive integer"
 [[ $CONNECTIONS =~ ^[0-9]+$ && $CONNECTIONS -ge 1 ]] || die "BENCH_CONNECTIONS must be a positive integer"
 [[ $DURATION =~ ^[0-9]+[smh]$ ]] || die "BENCH_DURATION must look like 10s"
+[[ $PHASES =~ ^[1-4](,[1-4])*$ ]] || die "BENCH_PHASES must list phases 1 to 4, e.g. 1,2"
+phase_on() { [[ ,$PHASES, == *,$1,* ]]; }
+phase_on 4 && ! phase_on 1 && die "BENCH_PHASES: phase 4 reads the image that phase 1 pushes"
 case "$ONLY" in
   "") REGS=(distribution berth) ;;
   distribution | berth) REGS=("$ONLY") ;;
@@ -420,12 +425,19 @@ if ((SIZE_MB % 1024 == 0)); then SIZE_LABEL="$((SIZE_MB / 1024)) GiB"; else SIZE
 
 say "work directory: $WORK; log: $LOG"
 say "writing fixtures ($SIZE_LABEL layer, $SIZE_LABEL blob, $LAYERS small layers, 16 KiB blob)"
-BIG_JSON=$(python3 "$HERE/fixtures.py" image "$FX/big" --layer-bytes "$SIZE_BYTES") || die "fixture big failed"
-MANY_JSON=$(python3 "$HERE/fixtures.py" layers "$FX/many" --count "$LAYERS") || die "fixture many failed"
-BLOB_JSON=$(python3 "$HERE/fixtures.py" blob "$FX/blob.bin" --bytes "$SIZE_BYTES") || die "fixture blob failed"
+BIG_JSON={} MANY_JSON={} BLOB_JSON={} SMALL_JSON={}
+if phase_on 1; then
+  BIG_JSON=$(python3 "$HERE/fixtures.py" image "$FX/big" --layer-bytes "$SIZE_BYTES") || die "fixture big failed"
+fi
+if phase_on 3; then
+  MANY_JSON=$(python3 "$HERE/fixtures.py" layers "$FX/many" --count "$LAYERS") || die "fixture many failed"
+fi
+if phase_on 2; then
+  BLOB_JSON=$(python3 "$HERE/fixtures.py" blob "$FX/blob.bin" --bytes "$SIZE_BYTES") || die "fixture blob failed"
+fi
 SMALL_JSON=$(python3 "$HERE/fixtures.py" blob "$FX/small.bin" --bytes 16384) || die "fixture small failed"
-BIG_BYTES=$(jq -r .total_bytes <<<"$BIG_JSON")
-BLOB_DIGEST=$(jq -r .digest <<<"$BLOB_JSON")
+BIG_BYTES=$(jq -r '.total_bytes // empty' <<<"$BIG_JSON")
+BLOB_DIGEST=$(jq -r '.digest // empty' <<<"$BLOB_JSON")
 SMALL_DIGEST=$(jq -r .digest <<<"$SMALL_JSON")
 log "fixtures: $BIG_JSON $MANY_JSON $BLOB_JSON $SMALL_JSON"
 
@@ -458,6 +470,7 @@ meta size_label "$SIZE_LABEL"
 meta layers "$LAYERS"
 meta connections "$CONNECTIONS"
 meta duration "$DURATION"
+[[ $PHASES == 1,2,3,4 ]] || meta phases "only phases $PHASES"
 if [[ -n ${PID[berth]:-} ]]; then
   meta auth_note "berth: pushes as admin (skopeo --dest-creds, curl Basic); pulls anonymous from the public library project unless a row says otherwise; distribution: no authentication"
 fi
@@ -465,8 +478,9 @@ fi
 # ---------------------------------------------------------------- 1. big image
 # Pushes to berth carry the admin's credentials (skopeo does the token dance);
 # pulls are anonymous from the public library project, as a CI job would pull.
-say "phase 1: $SIZE_LABEL single-layer image push and pull (skopeo)"
+phase_on 1 && say "phase 1: $SIZE_LABEL single-layer image push and pull (skopeo)"
 for r in "${REGS[@]}"; do
+  phase_on 1 || break
   check_alive "$r" "phase 1" || continue
   mapfile -t dest_auth < <(skopeo_dest_auth "$r")
   cpu_begin "$r"
@@ -482,7 +496,6 @@ for r in "${REGS[@]}"; do
 done
 
 # ---------------------------------------------------------------- 2. big blob
-say "phase 2: $SIZE_LABEL blob upload in one request and GET (curl)"
 MODE=monolithic
 PROBES=""
 for r in "${REGS[@]}"; do
@@ -497,7 +510,9 @@ else
   meta upload_note "POST opens a session, then one PUT ?digest= with the whole body; monolithic POST probe: $PROBES"
 fi
 meta upload_mode "$MODE"
+phase_on 2 && say "phase 2: $SIZE_LABEL blob upload in one request and GET (curl)"
 for r in "${REGS[@]}"; do
+  phase_on 2 || break
   check_alive "$r" "phase 2" || continue
   cpu_begin "$r"
   sync
@@ -515,8 +530,9 @@ for r in "${REGS[@]}"; do
 done
 
 # ---------------------------------------------------------------- 3. many layers
-say "phase 3: $LAYERS-layer image push and pull (skopeo)"
+phase_on 3 && say "phase 3: $LAYERS-layer image push and pull (skopeo)"
 for r in "${REGS[@]}"; do
+  phase_on 3 || break
   check_alive "$r" "phase 3" || continue
   mapfile -t dest_auth < <(skopeo_dest_auth "$r")
   cpu_begin "$r"
@@ -597,23 +613,25 @@ wrk_set() {
   fi
 }
 
-say "phase 4: wrk, manifest GET and 16 KiB blob GET ($CONNECTIONS connections, $DURATION each; berth also with Basic and Bearer)"
-wrk_set manifest "/v2/$REPO_BIG/manifests/1" "$ACCEPT" "$REPO_BIG"
-SMALL_OK=()
-for r in "${REGS[@]}"; do
-  check_alive "$r" "phase 4" || continue
-  if upload_blob "$r" "$REPO_SMALL" "$FX/small.bin" "$SMALL_DIGEST" "$MODE" >/dev/null &&
-    get_blob "$r" "$REPO_SMALL" "$SMALL_DIGEST" 16384 >/dev/null; then
-    SMALL_OK+=("$r")
-  else
-    record blob16k_rps "$r" FAIL
+if phase_on 4; then
+  say "phase 4: wrk, manifest GET and 16 KiB blob GET ($CONNECTIONS connections, $DURATION each; berth also with Basic and Bearer)"
+  wrk_set manifest "/v2/$REPO_BIG/manifests/1" "$ACCEPT" "$REPO_BIG"
+  SMALL_OK=()
+  for r in "${REGS[@]}"; do
+    check_alive "$r" "phase 4" || continue
+    if upload_blob "$r" "$REPO_SMALL" "$FX/small.bin" "$SMALL_DIGEST" "$MODE" >/dev/null &&
+      get_blob "$r" "$REPO_SMALL" "$SMALL_DIGEST" 16384 >/dev/null; then
+      SMALL_OK+=("$r")
+    else
+      record blob16k_rps "$r" FAIL
+    fi
+  done
+  if ((${#SMALL_OK[@]} > 0)); then
+    REGS_ALL=("${REGS[@]}")
+    REGS=("${SMALL_OK[@]}")
+    wrk_set blob16k "/v2/$REPO_SMALL/blobs/$SMALL_DIGEST" "" "$REPO_SMALL"
+    REGS=("${REGS_ALL[@]}")
   fi
-done
-if ((${#SMALL_OK[@]} > 0)); then
-  REGS_ALL=("${REGS[@]}")
-  REGS=("${SMALL_OK[@]}")
-  wrk_set blob16k "/v2/$REPO_SMALL/blobs/$SMALL_DIGEST" "" "$REPO_SMALL"
-  REGS=("${REGS_ALL[@]}")
 fi
 
 # ---------------------------------------------------------------- 5. memory, totals

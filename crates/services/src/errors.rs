@@ -30,6 +30,7 @@ fn storage_full(detail: impl std::fmt::Display) -> Error {
 pub(crate) fn storage(e: StorageError) -> Error {
     match e {
         StorageError::BlobNotFound => Error::BlobUnknown("blob unknown to registry".into()),
+        StorageError::BlobDamaged(_) => Error::BlobUnknown("blob content is damaged in storage; push it again".into()),
         StorageError::UploadNotFound => Error::BlobUploadUnknown("blob upload unknown to registry".into()),
         StorageError::OffsetMismatch { size, offset } => Error::RangeInvalid {
             message: format!("chunk starts at byte {offset} but the upload holds {size} bytes; resume at {size}"),

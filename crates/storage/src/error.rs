@@ -9,6 +9,10 @@ pub type StorageResult<T> = Result<T, StorageError>;
 pub enum StorageError {
     #[error("blob not found")]
     BlobNotFound,
+    /// A stored blob no longer holds what was stored (bytes missing or
+    /// changed). It has been set aside and reads as absent from now on.
+    #[error("stored blob is damaged: {0}")]
+    BlobDamaged(String),
     #[error("upload not found")]
     UploadNotFound,
     /// A write did not start at the end of the upload.

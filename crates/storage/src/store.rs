@@ -46,8 +46,22 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Size of a stored blob, or `None` if absent.
     async fn stat(&self, digest: &Digest) -> StorageResult<Option<u64>>;
 
-    /// Streams a stored blob, or the given part of it.
+    /// Streams a stored blob, or the given part of it, as stored.
     async fn read(&self, digest: &Digest, range: Option<ByteRange>) -> StorageResult<ByteStream>;
+
+    /// Checks that the blob stored for `digest` is `size` bytes long, the
+    /// size it had when it was stored. Fails with `BlobNotFound` if it is
+    /// absent, and with `BlobDamaged` if its length differs, after setting
+    /// it aside: from then on it reads as absent, so a new upload stores it
+    /// afresh.
+    async fn check_size(&self, digest: &Digest, size: u64) -> StorageResult<()>;
+
+    /// Streams a stored blob, or part of it, to a client. Before yielding
+    /// anything it fails as [`check_size`](Self::check_size) does. A whole
+    /// read is hashed as it streams: if the content does not match `digest`,
+    /// the stream fails instead of yielding its last bytes, and the blob is
+    /// set aside as for a wrong length.
+    async fn read_checked(&self, digest: &Digest, size: u64, range: Option<ByteRange>) -> StorageResult<ByteStream>;
 
     /// Removes a stored blob. Removing an absent blob is not an error.
     async fn delete(&self, digest: &Digest) -> StorageResult<()>;

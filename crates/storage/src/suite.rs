@@ -12,7 +12,10 @@ fn body(parts: Vec<&'static [u8]>) -> ByteStream {
 }
 
 async fn read_all(store: &dyn BlobStore, d: &Digest, range: Option<ByteRange>) -> Vec<u8> {
-    let mut s = store.read(d, range).await.expect("read");
+    collect(store.read(d, range).await.expect("read")).await
+}
+
+async fn collect(mut s: ByteStream) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(chunk) = s.next().await {
         out.extend_from_slice(&chunk.expect("chunk"));
@@ -31,6 +34,8 @@ pub async fn run_all(store: &dyn BlobStore) {
     sha512_upload(store).await;
     idle_uploads_are_listed(store).await;
     only_idle_uploads_are_discarded(store).await;
+    checked_reads(store).await;
+    wrong_size_is_set_aside(store).await;
 }
 
 async fn upload_then_read(store: &dyn BlobStore) {
@@ -156,4 +161,49 @@ async fn only_idle_uploads_are_discarded(store: &dyn BlobStore) {
     assert!(store.discard_idle_upload(&id, soon).await.unwrap());
     assert!(matches!(store.upload_size(&id).await, Err(StorageError::UploadNotFound)));
     assert!(!store.discard_idle_upload(&id, soon).await.unwrap(), "an absent upload was reported discarded");
+}
+
+async fn store_blob(store: &dyn BlobStore, data: &[u8]) -> Digest {
+    let d = Digest::sha256_of(data);
+    let id = UploadId::new();
+    store.create_upload(&id).await.unwrap();
+    let chunks: Vec<std::io::Result<Bytes>> = data.chunks(70_000).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    store.append_upload(&id, Some(0), Box::pin(futures::stream::iter(chunks))).await.unwrap();
+    assert_eq!(store.finish_upload(&id, &d).await.unwrap(), data.len() as u64);
+    d
+}
+
+async fn checked_reads(store: &dyn BlobStore) {
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 241) as u8).collect();
+    for data in [&b"checked small blob"[..], &big[..]] {
+        let d = store_blob(store, data).await;
+        let size = data.len() as u64;
+        store.check_size(&d, size).await.unwrap();
+        assert_eq!(collect(store.read_checked(&d, size, None).await.unwrap()).await, data);
+        let r = ByteRange { start: 3, end: size - 2 };
+        assert_eq!(collect(store.read_checked(&d, size, Some(r)).await.unwrap()).await, &data[3..size as usize - 1]);
+    }
+    let absent = Digest::sha256_of(b"never stored");
+    assert!(matches!(store.check_size(&absent, 12).await, Err(StorageError::BlobNotFound)));
+    assert!(matches!(store.read_checked(&absent, 12, None).await, Err(StorageError::BlobNotFound)));
+}
+
+/// A blob whose stored length is not the one recorded is set aside on
+/// the first check, reads as absent, and a new upload stores it again.
+async fn wrong_size_is_set_aside(store: &dyn BlobStore) {
+    let data = b"a blob whose recorded size will disagree";
+    for (recorded, check_first) in [(data.len() as u64 + 1, true), (data.len() as u64 - 1, false)] {
+        let d = store_blob(store, data).await;
+        let found = if check_first {
+            store.check_size(&d, recorded).await.map(|_| ())
+        } else {
+            store.read_checked(&d, recorded, None).await.map(|_| ())
+        };
+        assert!(matches!(found, Err(StorageError::BlobDamaged(_))), "{found:?}");
+        assert_eq!(store.stat(&d).await.unwrap(), None);
+        assert!(matches!(store.check_size(&d, recorded).await, Err(StorageError::BlobNotFound)));
+        assert!(matches!(store.read_checked(&d, recorded, None).await, Err(StorageError::BlobNotFound)));
+        store_blob(store, data).await;
+        assert_eq!(collect(store.read_checked(&d, data.len() as u64, None).await.unwrap()).await, data);
+    }
 }

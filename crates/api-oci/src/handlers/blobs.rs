@@ -4,6 +4,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use berth_core::{Digest, Error, RepoName};
 use berth_services::Registry;
+use berth_storage::ByteRange;
 use http::{header, Method, StatusCode};
 
 use super::{Reply, Req};
@@ -22,26 +23,28 @@ pub(super) async fn get(registry: &Registry, req: Req, name: RepoName, digest: D
             .into());
         }
     };
-    let head = req.method == Method::HEAD;
-    let mut builder = Response::builder()
+    let builder = Response::builder()
         .header(CONTENT_DIGEST, value(&digest.to_string()))
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::ETAG, value(&format!("\"{digest}\"")));
-    if head && range.is_none() {
-        let size = registry.stat_blob(&name, &digest).await?;
-        let resp = builder.header(header::CONTENT_LENGTH, size).body(Body::empty());
-        return Ok(resp.map_err(berth_core::Error::internal)?);
+    if req.method == Method::HEAD {
+        let size = registry.head_blob(&name, &digest).await?;
+        let range = range.map(|r| r.resolve(size)).transpose()?;
+        return respond(builder, size, range, Body::empty());
     }
     let blob = registry.get_blob(&name, &digest, range).await?;
-    let len = blob.range.map_or(blob.size, |r| r.len());
-    builder = builder.header(header::CONTENT_LENGTH, len);
-    if let Some(r) = blob.range {
+    respond(builder, blob.size, blob.range, Body::from_stream(blob.stream))
+}
+
+/// Sets the length and, for a range, the partial-content status and range.
+fn respond(mut builder: http::response::Builder, size: u64, range: Option<ByteRange>, body: Body) -> Reply {
+    builder = builder.header(header::CONTENT_LENGTH, range.map_or(size, |r| r.len()));
+    if let Some(r) = range {
         builder = builder
             .status(StatusCode::PARTIAL_CONTENT)
-            .header(header::CONTENT_RANGE, value(&format!("bytes {}-{}/{}", r.start, r.end, blob.size)));
+            .header(header::CONTENT_RANGE, value(&format!("bytes {}-{}/{size}", r.start, r.end)));
     }
-    let body = if head { Body::empty() } else { Body::from_stream(blob.stream) };
     Ok(builder.body(body).map_err(berth_core::Error::internal)?)
 }
 

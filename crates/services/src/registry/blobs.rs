@@ -1,7 +1,7 @@
 //! Reading and deleting blobs through a repository.
 
 use berth_core::{Digest, Error, RepoName, Result};
-use berth_storage::{ByteRange, ByteStream};
+use berth_storage::{ByteRange, ByteStream, StorageError};
 
 use super::Registry;
 use crate::errors;
@@ -53,8 +53,28 @@ fn blob_unknown(repo: &RepoName, digest: &Digest) -> Error {
     Error::BlobUnknown(format!("blob {digest} is not in repository {repo}"))
 }
 
+/// A blob the database links but storage cannot serve whole. Clients check
+/// with `HEAD` before pushing a layer, so answering as for an unknown blob
+/// makes their next push upload it again, which heals it.
+fn stored_blob_error(repo: &RepoName, digest: &Digest, e: StorageError) -> Error {
+    let missing = || {
+        Error::BlobUnknown(format!(
+            "blob {digest} of repository {repo} is missing from storage or damaged; it must be pushed again"
+        ))
+    };
+    match e {
+        StorageError::BlobNotFound => {
+            tracing::error!(%digest, %repo, "blob is linked in the database but missing from storage");
+            missing()
+        }
+        // Storage logged what it found and set the blob aside.
+        StorageError::BlobDamaged(_) => missing(),
+        other => errors::storage(other),
+    }
+}
+
 impl Registry {
-    /// Size of a blob `repo` links.
+    /// Size of a blob `repo` links, as recorded in the database.
     pub async fn stat_blob(&self, repo: &RepoName, digest: &Digest) -> Result<u64> {
         if let Some(size) = self.cache.link(repo, digest) {
             return Ok(size);
@@ -66,17 +86,22 @@ impl Registry {
         Ok(size)
     }
 
-    /// Streams a blob `repo` links, or a range of it.
+    /// Size of a blob `repo` links, once storage was seen to hold all of
+    /// it, so `HEAD` and `GET` agree on a blob whose file is lost or cut short.
+    pub async fn head_blob(&self, repo: &RepoName, digest: &Digest) -> Result<u64> {
+        let size = self.stat_blob(repo, digest).await?;
+        self.blobs.check_size(digest, size).await.map_err(|e| stored_blob_error(repo, digest, e))?;
+        Ok(size)
+    }
+
+    /// Streams a blob `repo` links, or a range of it. The stored size is
+    /// checked before anything is sent, and a whole blob is verified against
+    /// its digest as it streams.
     pub async fn get_blob(&self, repo: &RepoName, digest: &Digest, range: Option<RangeRequest>) -> Result<BlobContent> {
         let size = self.stat_blob(repo, digest).await?;
         let range = range.map(|r| r.resolve(size)).transpose()?;
-        let stream = self.blobs.read(digest, range).await.map_err(|e| match e {
-            berth_storage::StorageError::BlobNotFound => {
-                tracing::error!(%digest, "blob is linked in the database but missing from storage");
-                Error::internal("blob data missing")
-            }
-            other => errors::storage(other),
-        })?;
+        let stream = self.blobs.read_checked(digest, size, range).await;
+        let stream = stream.map_err(|e| stored_blob_error(repo, digest, e))?;
         Ok(BlobContent { size, range, stream })
     }
 

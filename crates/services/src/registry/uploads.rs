@@ -64,8 +64,12 @@ impl Registry {
     pub async fn mount_blob(&self, repo: &RepoName, digest: &Digest, from: &RepoName) -> Result<Option<u64>> {
         let size = self.meta.linked_blob_size(from, digest).await.map_err(errors::meta)?;
         let Some(size) = size else { return Ok(None) };
-        if self.blobs.stat(digest).await.map_err(errors::storage)?.is_none() {
-            return Ok(None);
+        // A file that is missing, cut short or damaged is no mount source:
+        // the client uploads the blob instead, which heals it.
+        match self.blobs.check_size(digest, size).await {
+            Ok(()) => {}
+            Err(StorageError::BlobNotFound | StorageError::BlobDamaged(_)) => return Ok(None),
+            Err(e) => return Err(errors::storage(e)),
         }
         self.meta.link_blob(repo, digest, size).await.map_err(errors::meta)?;
         Ok(Some(size))

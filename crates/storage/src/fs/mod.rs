@@ -6,10 +6,12 @@
 //!
 //! Both live on one filesystem so finishing an upload is a `rename`.
 
+mod chunks;
 #[cfg(any(test, feature = "test-suite"))]
 pub mod faults;
 mod file_ops;
 mod hashing;
+mod quarantine;
 mod read;
 mod upload;
 mod writeback;
@@ -102,6 +104,14 @@ impl BlobStore for FsBlobStore {
 
     async fn read(&self, digest: &Digest, range: Option<ByteRange>) -> StorageResult<ByteStream> {
         read::open_stream(self.blob_path(digest), range).await
+    }
+
+    async fn check_size(&self, digest: &Digest, size: u64) -> StorageResult<()> {
+        read::check_size(&self.root, digest, size).await
+    }
+
+    async fn read_checked(&self, digest: &Digest, size: u64, range: Option<ByteRange>) -> StorageResult<ByteStream> {
+        read::open_checked(&self.root, digest, size, range).await
     }
 
     async fn delete(&self, digest: &Digest) -> StorageResult<()> {
