@@ -14,6 +14,7 @@ mod hashing;
 mod quarantine;
 mod read;
 mod upload;
+mod verified;
 mod writeback;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use crate::{BlobStore, ByteRange, ByteStream, StorageError, StorageResult, Uploa
 pub use file_ops::{FileOps, RealFileOps};
 use hashing::UploadState;
 use upload::Disk;
+use verified::Verified;
 
 /// Blob store on a local directory.
 pub struct FsBlobStore {
@@ -36,6 +38,9 @@ pub struct FsBlobStore {
     /// running hash so finishing does not re-read the file. Lost on restart,
     /// in which case the hash is rebuilt from the file.
     uploads: Mutex<HashMap<UploadId, Arc<tokio::sync::Mutex<UploadState>>>>,
+    /// Blob files known to match their digest, whose whole reads need no
+    /// hashing until they change or the proof expires.
+    verified: Arc<Verified>,
 }
 
 impl FsBlobStore {
@@ -51,7 +56,8 @@ impl FsBlobStore {
         let root = root.into();
         std::fs::create_dir_all(root.join("blobs"))?;
         std::fs::create_dir_all(root.join("uploads"))?;
-        Ok(FsBlobStore { root, disk: Disk { ops, fsync }, uploads: Mutex::new(HashMap::new()) })
+        let (disk, verified) = (Disk { ops, fsync }, Arc::new(Verified::default()));
+        Ok(FsBlobStore { root, disk, uploads: Mutex::new(HashMap::new()), verified })
     }
 
     fn blob_path(&self, d: &Digest) -> PathBuf {
@@ -111,7 +117,7 @@ impl BlobStore for FsBlobStore {
     }
 
     async fn read_checked(&self, digest: &Digest, size: u64, range: Option<ByteRange>) -> StorageResult<ByteStream> {
-        read::open_checked(&self.root, digest, size, range).await
+        read::open_checked(&self.root, digest, size, range, self.verified.clone()).await
     }
 
     async fn delete(&self, digest: &Digest) -> StorageResult<()> {
@@ -161,7 +167,8 @@ impl BlobStore for FsBlobStore {
     async fn finish_upload(&self, id: &UploadId, expected: &Digest) -> StorageResult<u64> {
         let state = self.upload_state(id).lock_owned().await;
         let target = self.blob_path(expected);
-        let result = upload::finish(self.upload_path(id), state, expected, target, self.disk.clone()).await;
+        let (disk, verified) = (self.disk.clone(), self.verified.clone());
+        let result = upload::finish(self.upload_path(id), state, expected, target, disk, verified).await;
         if !matches!(result, Err(StorageError::Backend(_) | StorageError::Full(_))) {
             self.forget_upload(id);
         }

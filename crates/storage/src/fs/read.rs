@@ -2,19 +2,22 @@
 //!
 //! Reads for clients are checked: the stored size against the one recorded
 //! before anything is sent, and a whole read's digest as it streams, the
-//! last chunk held back until the digest matched. A blob of one chunk or
+//! last chunk held back until the digest matched, unless the file was
+//! proven to match recently and has not changed since ([`Verified`]). A blob of one chunk or
 //! less is read and checked in a single blocking task; larger ones stream
 //! through [`Chunks`], which never holds a thread while the client is slow.
 
 use std::fs::{File, Metadata};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use berth_core::{Digest, DigestHasher};
 use bytes::Bytes;
 
 use super::chunks::Chunks;
 use super::quarantine::{set_aside, Damage};
+use super::verified::Verified;
 use crate::{ByteRange, ByteStream, StorageError, StorageResult};
 
 /// Bytes read per blocking task: large enough that the hop to the blocking
@@ -38,6 +41,7 @@ pub(super) async fn open_checked(
     digest: &Digest,
     size: u64,
     range: Option<ByteRange>,
+    verified: Arc<Verified>,
 ) -> StorageResult<ByteStream> {
     let (root, digest) = (root.to_path_buf(), digest.clone());
     open(move || {
@@ -46,7 +50,8 @@ pub(super) async fn open_checked(
         blob.check_size(&found, size)?;
         let (start, len, verify) = match range {
             Some(r) => (r.start, r.len(), None),
-            None => (0, size, Some(Verify { hasher: blob.digest.algorithm().hasher(), blob, found })),
+            None if verified.holds(&blob.digest, &found) => (0, size, None),
+            None => (0, size, Some(Verify { hasher: blob.digest.algorithm().hasher(), blob, found, verified })),
         };
         Reader::new(file, start, len, verify)
     })
@@ -90,12 +95,14 @@ struct Verify {
     hasher: DigestHasher,
     blob: Blob,
     found: Metadata,
+    verified: Arc<Verified>,
 }
 
 impl Verify {
     fn finish(self) -> StorageResult<()> {
         let actual = self.hasher.finish();
         if actual == self.blob.digest {
+            self.verified.prove(&self.blob.digest, &self.found);
             return Ok(());
         }
         let Verify { blob, found, .. } = self;

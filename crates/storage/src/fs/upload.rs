@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 use super::file_ops::FileOps;
 use super::hashing::UploadState;
 use super::join_error;
+use super::verified::Verified;
 use super::writeback::{Writeback, NUDGE_EVERY};
 use crate::{ByteStream, StorageError, StorageResult};
 
@@ -208,6 +209,7 @@ pub(super) async fn finish(
     expected: &Digest,
     target: PathBuf,
     disk: Disk,
+    verified: Arc<Verified>,
 ) -> StorageResult<u64> {
     let expected = expected.clone();
     tokio::task::spawn_blocking(move || {
@@ -224,6 +226,9 @@ pub(super) async fn finish(
             disk.ops.sync(&File::open(&path)?)?;
         }
         publish(&path, &target, &disk)?;
+        // The bytes were hashed as they were written: the first downloads
+        // need not hash them again.
+        verified.prove(&expected, &std::fs::metadata(&target)?);
         Ok(size)
     })
     .await
