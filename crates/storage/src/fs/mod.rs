@@ -90,11 +90,18 @@ fn join_error(e: tokio::task::JoinError) -> StorageError {
     StorageError::Backend(std::io::Error::other(e))
 }
 
-fn not_found_as<T>(e: std::io::Error, missing: StorageError) -> StorageResult<T> {
+/// Runs blocking file work on the blocking pool.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> StorageResult<T> + Send + 'static) -> StorageResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(join_error)?
+}
+
+/// An I/O failure, where a missing file means `missing` (no such blob,
+/// no such upload).
+fn absent_as(e: std::io::Error, missing: StorageError) -> StorageError {
     if e.kind() == std::io::ErrorKind::NotFound {
-        Err(missing)
+        missing
     } else {
-        Err(e.into())
+        e.into()
     }
 }
 
@@ -134,7 +141,7 @@ impl BlobStore for FsBlobStore {
         let guard = self.upload_state(id).lock_owned().await;
         let path = self.upload_path(id);
         let disk = self.disk.clone();
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             let created = std::fs::File::create(&path).and_then(|_| match path.parent() {
                 // The new name must survive power loss like the bytes that
                 // acknowledged chunks will put in it.
@@ -145,7 +152,6 @@ impl BlobStore for FsBlobStore {
             created.map_err(StorageError::from)
         })
         .await
-        .map_err(join_error)?
     }
 
     async fn append_upload(&self, id: &UploadId, offset: Option<u64>, body: ByteStream) -> StorageResult<u64> {
@@ -160,7 +166,7 @@ impl BlobStore for FsBlobStore {
     async fn upload_size(&self, id: &UploadId) -> StorageResult<u64> {
         match tokio::fs::metadata(self.upload_path(id)).await {
             Ok(m) => Ok(m.len()),
-            Err(e) => not_found_as(e, StorageError::UploadNotFound),
+            Err(e) => Err(absent_as(e, StorageError::UploadNotFound)),
         }
     }
 
@@ -191,14 +197,13 @@ impl BlobStore for FsBlobStore {
 
     async fn check_writable(&self) -> StorageResult<()> {
         let probe = self.root.join("uploads").join(format!(".probe-{}", UploadId::new().as_str()));
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             // As much as a typical small blob, so a nearly full disk fails too.
             let written = std::fs::write(&probe, [0u8; PROBE_BYTES]);
             let _ = std::fs::remove_file(&probe);
             written.map_err(StorageError::from)
         })
         .await
-        .map_err(join_error)?
     }
 
     async fn discard_idle_upload(&self, id: &UploadId, before: std::time::SystemTime) -> StorageResult<bool> {
@@ -231,7 +236,7 @@ impl BlobStore for FsBlobStore {
         let _guard = state.lock().await;
         let result = match tokio::fs::remove_file(self.upload_path(id)).await {
             Ok(()) => Ok(()),
-            Err(e) => not_found_as(e, StorageError::UploadNotFound),
+            Err(e) => Err(absent_as(e, StorageError::UploadNotFound)),
         };
         self.forget_upload(id);
         result

@@ -18,6 +18,7 @@ use bytes::Bytes;
 use super::chunks::Chunks;
 use super::quarantine::{set_aside, Damage};
 use super::verified::Verified;
+use super::{absent_as, blocking};
 use crate::{ByteRange, ByteStream, StorageError, StorageResult};
 
 /// Bytes read per blocking task: large enough that the hop to the blocking
@@ -66,7 +67,7 @@ pub(super) async fn open_checked(
 /// damaged goes to the pool, to be set aside.
 pub(super) async fn check_size(root: &Path, digest: &Digest, size: u64) -> StorageResult<()> {
     let path = super::blob_path(root, digest);
-    let found = std::fs::metadata(&path).map_err(not_found)?;
+    let found = std::fs::metadata(&path).map_err(no_blob)?;
     if found.len() == size {
         return Ok(());
     }
@@ -168,21 +169,13 @@ async fn open(prepare: impl FnOnce() -> StorageResult<Reader> + Send + 'static) 
 }
 
 fn open_file(path: &Path) -> StorageResult<(File, Metadata)> {
-    let file = File::open(path).map_err(not_found)?;
+    let file = File::open(path).map_err(no_blob)?;
     let found = file.metadata()?;
     Ok((file, found))
 }
 
-fn not_found(e: std::io::Error) -> StorageError {
-    if e.kind() == std::io::ErrorKind::NotFound {
-        StorageError::BlobNotFound
-    } else {
-        StorageError::Backend(e)
-    }
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> StorageResult<T> + Send + 'static) -> StorageResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| StorageError::Backend(std::io::Error::other(e)))?
+fn no_blob(e: std::io::Error) -> StorageError {
+    absent_as(e, StorageError::BlobNotFound)
 }
 
 #[cfg(test)]

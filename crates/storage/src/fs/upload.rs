@@ -26,9 +26,9 @@ use tokio::task::JoinHandle;
 
 use super::file_ops::FileOps;
 use super::hashing::UploadState;
-use super::join_error;
 use super::verified::Verified;
 use super::writeback::{Writeback, NUDGE_EVERY};
+use super::{absent_as, blocking, join_error};
 use crate::{ByteStream, StorageError, StorageResult};
 
 /// Bytes gathered from the network before they are handed to a disk write.
@@ -38,11 +38,7 @@ const BATCH: usize = 1 << 20;
 pub(super) const IDLE_LIMIT: Duration = Duration::from_secs(60);
 
 fn upload_len(path: &Path) -> StorageResult<u64> {
-    match std::fs::metadata(path) {
-        Ok(m) => Ok(m.len()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::UploadNotFound),
-        Err(e) => Err(e.into()),
-    }
+    std::fs::metadata(path).map(|m| m.len()).map_err(|e| absent_as(e, StorageError::UploadNotFound))
 }
 
 /// How uploads reach the disk.
@@ -160,7 +156,7 @@ impl Pipeline {
             self.submit(rest).await?;
         }
         let sink = self.settle().await?;
-        tokio::task::spawn_blocking(move || sink.seal()).await.map_err(join_error)?
+        blocking(move || sink.seal()).await
     }
 }
 
@@ -171,8 +167,7 @@ pub(super) async fn append(
     mut body: ByteStream,
     disk: Disk,
 ) -> StorageResult<u64> {
-    let sink =
-        tokio::task::spawn_blocking(move || Sink::open(&path, state, offset, disk)).await.map_err(join_error)??;
+    let sink = blocking(move || Sink::open(&path, state, offset, disk)).await?;
     let mut pipeline = Pipeline { ready: Some(sink), busy: None };
     let mut batch = BytesMut::new();
     let mut interrupted = None;
@@ -212,7 +207,7 @@ pub(super) async fn finish(
     verified: Arc<Verified>,
 ) -> StorageResult<u64> {
     let expected = expected.clone();
-    tokio::task::spawn_blocking(move || {
+    blocking(move || {
         let size = upload_len(&path)?;
         // A hash kept from this process's appends means their bytes were
         // flushed; bytes from before a restart are flushed here.
@@ -232,7 +227,6 @@ pub(super) async fn finish(
         Ok(size)
     })
     .await
-    .map_err(join_error)?
 }
 
 /// Moves a verified upload to its blob path. A file already there is
