@@ -31,11 +31,17 @@ impl From<sqlx::Error> for MetaError {
 }
 
 /// SQLite's `SQLITE_FULL` (code 13): the database could not grow, or the
-/// disk it is on is full; reported under the extended code as well.
+/// disk it is on is full.
 fn is_full(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.parse::<i32>().is_ok_and(|c| c & 0xff == 13)),
         sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::StorageFull,
-        _ => false,
+        e => primary_code(e) == Some(13),
     }
+}
+
+/// The primary result code of a database error (`SQLITE_BUSY` is 5,
+/// `SQLITE_FULL` 13), whether SQLite reported it plain or extended.
+pub(crate) fn primary_code(e: &sqlx::Error) -> Option<i32> {
+    let code = e.as_database_error()?.code()?.parse::<i32>().ok()?;
+    Some(code & 0xff)
 }

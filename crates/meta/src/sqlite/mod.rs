@@ -137,8 +137,7 @@ async fn connect(pool: SqlitePoolOptions, options: SqliteConnectOptions) -> Meta
 
 /// SQLITE_BUSY, with or without an extended code.
 fn is_busy(e: &sqlx::Error) -> bool {
-    let code = e.as_database_error().and_then(|d| d.code()).and_then(|c| c.parse::<i32>().ok());
-    code.is_some_and(|c| c & 0xff == 5)
+    crate::error::primary_code(e) == Some(5)
 }
 
 /// Brings the schema up to date holding the write lock throughout, so that

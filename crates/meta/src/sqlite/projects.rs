@@ -120,7 +120,7 @@ impl ProjectMeta for SqliteMeta {
         owner: Option<ProjectOwner>,
         s: &ProjectSettings,
     ) -> MetaResult<Option<i64>> {
-        let mut tx = super::begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.pool).await?;
         let Some(id) = insert_project(&mut *tx, name, owner.map(|o| o.user_id), s).await? else { return Ok(None) };
         if let Some(owner) = owner {
             insert_member(&mut *tx, id, owner.user_id, owner.role).await?;
