@@ -118,10 +118,7 @@ async fn check(resp: Response, want: Outcome, ok: u16, ctx: &str) -> String {
 }
 
 async fn create_user(admin: &OciClient, name: &str) {
-    let body = json!({"username": name, "email": format!("{name}@example.com"), "realname": name,
-        "password": PASSWORD, "comment": "access test"});
-    let resp = admin.request(Method::POST, "/api/v2.0/users").json(&body).send().await.unwrap();
-    expect_status(resp, 201).await;
+    admin.add_user(name, PASSWORD).await;
 }
 
 async fn add_member(admin: &OciClient, project: &str, name: &str, role_id: i64) {

@@ -5,21 +5,11 @@
 use std::time::Duration;
 
 use berth_testkit::oci_http::*;
-use reqwest::{Method, Response};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 const PASSWORD: &str = "User-Pass-123";
-
-fn location_id(resp: &Response) -> i64 {
-    let location = header(resp, "Location").expect("201 without Location");
-    location.rsplit('/').next().unwrap().parse().expect("Location ends in an id")
-}
-
-async fn create_project(c: &OciClient, name: &str) -> i64 {
-    let body = json!({ "project_name": name, "metadata": { "public": "false" } });
-    location_id(&expect_status(c.api(Method::POST, "projects", Some(body)).await, 201).await)
-}
 
 /// Entries are written in batches: polls `path` until `want` holds.
 async fn entries_until(c: &OciClient, path: &str, want: impl Fn(&[Value]) -> bool) -> Vec<Value> {
@@ -41,13 +31,11 @@ fn has(entries: &[Value], user: &str, kind: &str, op: &str) -> bool {
 
 #[tokio::test]
 async fn a_recreated_project_starts_with_an_empty_log() {
-    let (berth, admin) = start_registry(BIN);
-    let bob_body = json!({ "username": "bob", "email": "bob@example.com", "realname": "Bob", "password": PASSWORD });
-    let bob_id = location_id(&expect_status(admin.api(Method::POST, "users", Some(bob_body)).await, 201).await);
-    let bob = OciClient::with_credentials(&berth.url, Some(("bob", PASSWORD)));
+    let (_berth, admin) = start_registry(BIN);
+    let (bob_id, bob) = admin.add_user("bob", PASSWORD).await;
 
     // The first `team`: the admin's, with bob as a member for a while.
-    let old_id = create_project(&admin, "team").await;
+    let old_id = admin.create_project("team", false).await;
     let member = json!({ "role_id": 2, "member_user": { "user_id": bob_id } });
     expect_status(admin.api(Method::POST, "projects/team/members", Some(member)).await, 201).await;
     let public = json!({ "metadata": { "public": "true" } });
@@ -57,7 +45,7 @@ async fn a_recreated_project_starts_with_an_empty_log() {
     expect_status(admin.api(Method::DELETE, "projects/team", None).await, 200).await;
 
     // The second `team`: bob's own, with a push.
-    let new_id = create_project(&bob, "team").await;
+    let new_id = bob.create_project("team", false).await;
     assert_ne!(new_id, old_id, "the deleted project's id was given to the new one");
     bob.push_image("team/app", "v1").await;
     let path = "projects/team/logs?page_size=100";

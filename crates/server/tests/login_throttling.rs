@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use berth_testkit::oci_http::*;
 use berth_testkit::{Berth, ADMIN_PASSWORD, ADMIN_USER};
 use reqwest::{Method, Response};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_berth");
 const PASSWORD: &str = "Throttle-Test-1";
@@ -75,10 +75,7 @@ async fn expect_throttled(resp: Response, context: &str) {
 }
 
 async fn create_user(berth: &Berth, name: &str) {
-    let body = json!({"username": name, "email": format!("{name}@example.com"), "realname": name,
-        "password": PASSWORD, "comment": "throttling test"});
-    let resp = OciClient::new(&berth.url).request(Method::POST, "/api/v2.0/users").json(&body).send().await.unwrap();
-    expect_status(resp, 201).await;
+    OciClient::new(&berth.url).add_user(name, PASSWORD).await;
 }
 
 #[tokio::test]

@@ -20,18 +20,11 @@ async fn api(c: &OciClient, method: Method, path: &str, body: Value) -> Response
     c.request(method, &format!("/api/v2.0/{path}")).json(&body).send().await.unwrap()
 }
 
-/// Creates a user; its id.
-async fn add_user(admin: &OciClient, name: &str) -> i64 {
-    let body = json!({ "username": name, "email": format!("{name}@example.com"), "password": PASSWORD });
-    let resp = expect_status(api(admin, Method::POST, "users", body).await, 201).await;
-    header(&resp, "Location").unwrap().rsplit('/').next().unwrap().parse().unwrap()
-}
-
 /// Adds `name` to `project` with `role_id`; the membership id.
 async fn add_member(admin: &OciClient, project: &str, name: &str, role_id: i64) -> i64 {
     let body = json!({ "role_id": role_id, "member_user": { "username": name } });
     let resp = expect_status(api(admin, Method::POST, &format!("projects/{project}/members"), body).await, 201).await;
-    header(&resp, "Location").unwrap().rsplit('/').next().unwrap().parse().unwrap()
+    location_id(&resp, &format!("/api/v2.0/projects/{project}/members/"))
 }
 
 /// A token from `berth`'s token service for `scope`, as `credentials` or anonymously.
@@ -67,7 +60,7 @@ async fn password_change_disabling_and_deletion_end_tokens() {
     admin.push_image("library/app", "v1").await;
     let scope = "repository:library/app:pull";
 
-    let id = add_user(&admin, "alice").await;
+    let (id, _) = admin.add_user("alice", PASSWORD).await;
     let alice = OciClient::with_credentials(&berth.url, Some(("alice", PASSWORD)));
     let t = token(&berth, Some(("alice", PASSWORD)), scope).await;
     assert_eq!(pull(&berth, &t, "library/app").await, 200);
@@ -86,7 +79,7 @@ async fn password_change_disabling_and_deletion_end_tokens() {
     let t = token(&berth, Some(("alice", "Member-Pass-2")), scope).await;
     expect_status(api(&admin, Method::DELETE, &format!("users/{id}"), json!({})).await, 200).await;
     assert_eq!(pull(&berth, &t, "library/app").await, 401, "a token outlived its account");
-    add_user(&admin, "alice").await;
+    admin.add_user("alice", PASSWORD).await;
     assert_eq!(pull(&berth, &t, "library/app").await, 401, "a re-created namesake inherited an old token");
 
     // The admin's own token, after the admin's password change (the finding).
@@ -116,7 +109,7 @@ async fn robot_refresh_member_removal_and_going_private_end_tokens() {
     expect_status(refreshed, 200).await;
     assert_eq!(pull(&berth, &t, "team/app").await, 401, "a robot token outlived its secret");
 
-    add_user(&admin, "dev").await;
+    admin.add_user("dev", PASSWORD).await;
     let member = add_member(&admin, "team", "dev", 2).await;
     let t = token(&berth, Some(("dev", PASSWORD)), "repository:team/app:pull,push").await;
     assert_eq!(push(&berth, &t, "team/app").await, 201);
@@ -155,8 +148,8 @@ async fn a_change_on_one_node_ends_tokens_on_another() {
     admin.push_image("team/app", "v1").await;
     let two = one.another_node().unwrap();
     let admin_two = OciClient::new(&two.url);
-    let id = add_user(&admin, "alice").await;
-    add_user(&admin, "dev").await;
+    let (id, _) = admin.add_user("alice", PASSWORD).await;
+    admin.add_user("dev", PASSWORD).await;
     add_member(&admin, "team", "alice", 2).await;
     let member = add_member(&admin, "team", "dev", 2).await;
 

@@ -45,6 +45,19 @@ pub async fn expect_status(resp: Response, status: u16) -> Response {
     resp
 }
 
+/// The numeric id at the end of a 201's `Location`, which must lie under
+/// `prefix` (e.g. `/api/v2.0/projects/`).
+pub fn location_id(resp: &Response, prefix: &str) -> i64 {
+    let location = header(resp, "Location").expect("201 without Location");
+    let id = location.strip_prefix(prefix).unwrap_or_else(|| panic!("Location {location} not under {prefix}"));
+    id.parse().unwrap_or_else(|_| panic!("Location {location} does not end in an id"))
+}
+
+/// Asserts an error body with `status` and `code`; returns its message.
+pub async fn error_message(resp: Response, status: u16, code: &str) -> String {
+    expect_error(resp, &[status], &[code]).await.errors.remove(0).message
+}
+
 /// Panics unless `resp` has one of `statuses` and an OCI error body with one
 /// of `codes`, each error carrying a code made of `A-Z` and `_` only.
 pub async fn expect_error(resp: Response, statuses: &[u16], codes: &[&str]) -> OciErrors {

@@ -66,11 +66,28 @@ impl OciClient {
         OciClient { http: http_client(Some(local)), ..OciClient::new(base_url) }
     }
 
-    /// Creates a project through the management API, asserting 201.
-    pub async fn create_project(&self, name: &str, public: bool) {
+    /// Creates a project through the management API, asserting 201; its id.
+    pub async fn create_project(&self, name: &str, public: bool) -> i64 {
         let body = serde_json::json!({ "project_name": name, "metadata": { "public": public.to_string() } });
         let resp = self.send(self.request(Method::POST, "/api/v2.0/projects").json(&body)).await;
-        expect_status(resp, 201).await;
+        location_id(&expect_status(resp, 201).await, "/api/v2.0/projects/")
+    }
+
+    /// Creates the local user `name` (as this client, normally the admin),
+    /// asserting 201; its id and a client signed in as it.
+    pub async fn add_user(&self, name: &str, password: &str) -> (i64, OciClient) {
+        let body = serde_json::json!({
+            "username": name, "email": format!("{name}@example.com"), "realname": name,
+            "password": password, "comment": "e2e",
+        });
+        let resp = expect_status(self.api(Method::POST, "users", Some(body)).await, 201).await;
+        let id = location_id(&resp, "/api/v2.0/users/");
+        (id, OciClient::with_credentials(self.base.as_str(), Some((name, password))))
+    }
+
+    /// `GET /api/v2.0/<path>`, asserting 200, as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        expect_status(self.api(Method::GET, path, None).await, 200).await.json().await.expect("JSON body")
     }
 
     /// Resolves a path (`/v2/...`) or a `Location` header, absolute or relative.
